@@ -1,0 +1,138 @@
+#include "exporter/app.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <iostream>
+
+#include "exporter/config.h"
+#include "exporter/flags.h"
+#include "exporter/http_server.h"
+#include "exporter/logging.h"
+#include "exporter/scraper.h"
+#include "exporter/sources/sock_diag.h"
+#include "exporter/version.h"
+
+namespace virtnet {
+
+namespace {
+
+struct Built {
+  std::vector<std::unique_ptr<Collector>> enabled;
+  std::vector<CollectorStatusView> listing;
+};
+
+// Constructs the enabled collectors; throws ConfigError if one refuses its options.
+Built build_collectors(const std::vector<CollectorInfo>& registry, const Config& cfg,
+                       const Sources& sources) {
+  Built b;
+  for (const auto& info : registry) {
+    const auto& cc = cfg.collectors.at(info.name);
+    CollectorStatusView row;
+    row.name = info.name;
+    row.help = info.help;
+    row.enabled = cc.enabled;
+    b.listing.push_back(std::move(row));
+    if (!cc.enabled) continue;
+    try {
+      b.enabled.push_back(info.make(cc.options, sources));
+    } catch (const std::exception& e) {
+      throw ConfigError("collector " + info.name + ": " + e.what());
+    }
+  }
+  return b;
+}
+
+std::string enabled_names(const Built& b) {
+  std::string s;
+  for (const auto& c : b.enabled) {
+    if (!s.empty()) s += ',';
+    s += c->name();
+  }
+  return s;
+}
+
+}  // namespace
+
+int run_exporter(int argc, char** argv, const std::vector<CollectorInfo>& registry) {
+  auto outcome = parse_flags(argc, argv, registry, std::cout, std::cerr);
+  if (!outcome.flags) return outcome.exit_code;
+  const Flags& flags = *outcome.flags;
+  setup_logging(flags.log_level, flags.log_format);
+
+  Sources sources;
+  sources.proc = FsRoot(flags.procfs);
+  sources.sys = FsRoot(flags.sysfs);
+  sources.page_size = sysconf(_SC_PAGESIZE);
+  sources.make_sock_diag = [] { return make_netlink_sock_diag(5000); };
+
+  Config config;
+  Built built;
+  try {
+    config = load_config(registry, flags.config_file, flags.overrides);
+    if (flags.config_check) {
+      build_collectors(registry, config, sources);
+      std::cout << "configuration OK\n";
+      return 0;
+    }
+    built = build_collectors(registry, config, sources);
+  } catch (const ConfigError& e) {
+    if (flags.config_check) {
+      std::cerr << e.what() << "\n";
+    } else {
+      log_error("invalid configuration", {{"err", e.what()}});
+    }
+    return 1;
+  }
+
+  // Signals are taken synchronously by this thread; every thread started below inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGHUP);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  Scraper scraper(flags.scrape_timeout);
+  log_info("starting virtnet_exporter",
+           {{"version", kVersion}, {"revision", kRevision}, {"collectors", enabled_names(built)}});
+  scraper.set_collectors(std::move(built.enabled), std::move(built.listing));
+
+  std::unique_ptr<HttpServer> server;
+  try {
+    server = std::make_unique<HttpServer>(flags.http, scraper);
+  } catch (const std::exception& e) {
+    log_error("cannot start the HTTP server", {{"err", e.what()}});
+    return 1;
+  }
+  server->set_ready(true);
+  log_info("listening", {{"address", flags.http.listen_address},
+                         {"port", std::to_string(server->port())},
+                         {"telemetry_path", flags.http.telemetry_path}});
+
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&signals, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      try {
+        auto next = load_config(registry, flags.config_file, flags.overrides);
+        auto next_built = build_collectors(registry, next, sources);
+        const auto names = enabled_names(next_built);
+        scraper.set_collectors(std::move(next_built.enabled), std::move(next_built.listing));
+        config = std::move(next);
+        log_info("configuration reloaded", {{"collectors", names}});
+      } catch (const ConfigError& e) {
+        log_error("reload failed, keeping the running configuration", {{"err", e.what()}});
+      }
+      continue;
+    }
+    log_info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    break;
+  }
+  server->set_ready(false);
+  server.reset();
+  return 0;
+}
+
+}  // namespace virtnet

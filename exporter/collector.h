@@ -1,0 +1,82 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "exporter/metric_sink.h"
+#include "exporter/sources/fs_root.h"
+
+namespace virtnet {
+
+class SockDiagSource;
+
+enum class CollectStatus { kOk, kNoData, kError };
+
+class Collector {
+ public:
+  virtual ~Collector() = default;
+  virtual std::string_view name() const = 0;
+  // Runs on the collector's own worker thread; never concurrently with itself. Catches its own
+  // failures (the scraper treats anything thrown as kError too).
+  virtual CollectStatus collect(MetricSink& out) = 0;
+};
+
+// Everything that touches the system, handed to collectors at construction.
+struct Sources {
+  FsRoot proc{"/proc"};
+  FsRoot sys{"/sys"};
+  long page_size = 4096;
+  std::function<std::unique_ptr<SockDiagSource>()> make_sock_diag;
+};
+
+// Per-collector options: a schema that drives both config validation and the
+// --collector.<name>.<option> flags.
+enum class OptionType { kBool, kInt, kString, kRegex, kStringList };
+
+struct OptionSpec {
+  std::string key;  // config key, snake_case; the flag spells '_' as '-'
+  OptionType type = OptionType::kBool;
+  std::string default_value;  // as it would be written on the command line
+  std::string help;
+  std::int64_t min = 0, max = 0;  // for kInt
+};
+
+using OptionValue = std::variant<bool, std::int64_t, std::string, std::vector<std::string>>;
+
+class CollectorOptions {
+ public:
+  void set(const std::string& key, OptionValue v) { values_[key] = std::move(v); }
+  bool get_bool(const std::string& key) const { return std::get<bool>(values_.at(key)); }
+  std::int64_t get_int(const std::string& key) const {
+    return std::get<std::int64_t>(values_.at(key));
+  }
+  const std::string& get_string(const std::string& key) const {
+    return std::get<std::string>(values_.at(key));
+  }
+  const std::vector<std::string>& get_list(const std::string& key) const {
+    return std::get<std::vector<std::string>>(values_.at(key));
+  }
+  bool operator==(const CollectorOptions&) const = default;
+
+ private:
+  std::map<std::string, OptionValue> values_;
+};
+
+struct CollectorInfo {
+  std::string name;
+  std::string help;
+  bool default_enabled = true;
+  std::vector<OptionSpec> options;
+  std::function<std::unique_ptr<Collector>(const CollectorOptions&, const Sources&)> make;
+};
+
+// The shipped collectors, in a fixed order: an explicit list, not static self-registration.
+std::vector<CollectorInfo> builtin_collectors();
+
+}  // namespace virtnet

@@ -1,0 +1,134 @@
+#include "exporter/flags.h"
+
+#include <CLI/CLI.hpp>
+#include <map>
+#include <ostream>
+
+#include "exporter/version.h"
+
+namespace virtnet {
+
+std::chrono::milliseconds parse_duration(const std::string& text) {
+  std::size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(text, &used);
+  } catch (const std::exception&) {
+    throw std::invalid_argument("not a duration: \"" + text + "\" (want e.g. 10s or 500ms)");
+  }
+  const std::string unit = text.substr(used);
+  double ms = 0;
+  if (unit == "ms") {
+    ms = v;
+  } else if (unit == "s") {
+    ms = v * 1000;
+  } else if (unit == "m") {
+    ms = v * 60000;
+  } else {
+    throw std::invalid_argument("not a duration: \"" + text + "\" (want e.g. 10s or 500ms)");
+  }
+  if (!(ms > 0) || ms > 3600e3) {
+    throw std::invalid_argument("duration out of range: \"" + text + "\"");
+  }
+  return std::chrono::milliseconds(static_cast<long>(ms));
+}
+
+FlagsOutcome parse_flags(int argc, const char* const* argv,
+                         const std::vector<CollectorInfo>& registry, std::ostream& out,
+                         std::ostream& err) {
+  Flags f;
+  CLI::App app{
+      "virtnet_exporter: a Prometheus exporter for KVM / OpenStack hypervisors and "
+      "network nodes.",
+      "virtnet_exporter"};
+  app.get_formatter()->column_width(44);
+  bool version = false;
+  std::string level = "info", format = "logfmt", timeout = "10s";
+  app.add_option("--web.listen-address", f.http.listen_address,
+                 "Address to listen on, HOST:PORT or :PORT (IPv4).")
+      ->capture_default_str();
+  app.add_option("--web.telemetry-path", f.http.telemetry_path,
+                 "Path under which to expose metrics.")
+      ->capture_default_str();
+  app.add_option("--web.max-requests", f.http.threads,
+                 "HTTP worker threads, i.e. requests served at once.")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  app.add_option("--scrape.timeout", timeout,
+                 "Scrape budget when the scraper sends no X-Prometheus-Scrape-Timeout-Seconds.")
+      ->capture_default_str();
+  app.add_option("--config.file", f.config_file, "YAML configuration file (optional).");
+  app.add_flag("--config.check", f.config_check,
+               "Validate the configuration and flags, then exit (0 if valid, 1 if not).");
+  app.add_option("--path.procfs", f.procfs, "procfs mountpoint.")->capture_default_str();
+  app.add_option("--path.sysfs", f.sysfs, "sysfs mountpoint.")->capture_default_str();
+  app.add_option("--log.level", level, "Only log messages of this severity or above.")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  app.add_option("--log.format", format, "Output format of log messages.")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"logfmt", "json"}));
+  app.add_flag("--collector.disable-defaults", f.overrides.disable_defaults,
+               "Disable all collectors not explicitly enabled by flag or config.");
+  app.add_flag("--version", version, "Show the version and exit.");
+
+  std::map<std::string, bool> bool_values;  // stable addresses for CLI11
+  std::map<std::string, std::string> text_values;
+  std::vector<std::pair<std::string, CLI::Option*>> bool_opts, text_opts;
+  for (const auto& c : registry) {
+    app.add_flag_callback(
+        "--collector." + c.name, [&f, name = c.name] { f.overrides.enabled[name] = true; },
+        "Enable the " + c.name +
+            " collector (default: " + (c.default_enabled ? "enabled" : "disabled") + ").");
+    app.add_flag_callback(
+        "--no-collector." + c.name, [&f, name = c.name] { f.overrides.enabled[name] = false; },
+        "Disable the " + c.name + " collector.");
+    for (const auto& spec : c.options) {
+      const std::string key = c.name + "." + spec.key;
+      const std::string flag = "--" + flag_name(c.name, spec);
+      const std::string help = spec.help + " (default: " + spec.default_value + ")";
+      if (spec.type == OptionType::kBool) {
+        auto* o = app.add_flag(flag + ",!--no-" + flag.substr(2), bool_values[key], help);
+        bool_opts.emplace_back(key, o);
+      } else {
+        auto* o = app.add_option(flag, text_values[key], help);
+        text_opts.emplace_back(key, o);
+      }
+    }
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    app.exit(e, out, err);
+    return {std::nullopt, 0};
+  } catch (const CLI::ParseError& e) {
+    err << "virtnet_exporter: error: " << e.what() << " (try --help)\n";
+    return {std::nullopt, 1};
+  }
+  if (version) {
+    out << "virtnet_exporter, version " << kVersion << " (revision: " << kRevision << ")\n"
+        << "  build compiler: " << kCompiler << "\n";
+    return {std::nullopt, 0};
+  }
+  for (auto& [key, opt] : bool_opts) {
+    if (opt->count() > 0) f.overrides.options[key] = bool_values[key] ? "true" : "false";
+  }
+  for (auto& [key, opt] : text_opts) {
+    if (opt->count() > 0) f.overrides.options[key] = text_values[key];
+  }
+  try {
+    f.scrape_timeout = parse_duration(timeout);
+  } catch (const std::invalid_argument& e) {
+    err << "virtnet_exporter: error: --scrape.timeout: " << e.what() << "\n";
+    return {std::nullopt, 1};
+  }
+  f.log_level = level == "debug"   ? LogLevel::kDebug
+                : level == "warn"  ? LogLevel::kWarn
+                : level == "error" ? LogLevel::kError
+                                   : LogLevel::kInfo;
+  f.log_format = format == "json" ? LogFormat::kJson : LogFormat::kLogfmt;
+  return {std::move(f), 0};
+}
+
+}  // namespace virtnet

@@ -1,0 +1,41 @@
+#pragma once
+
+#include <chrono>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "exporter/collector.h"
+#include "exporter/config.h"
+#include "exporter/http_server.h"
+#include "exporter/logging.h"
+
+namespace virtnet {
+
+struct Flags {
+  HttpOptions http;
+  std::string config_file;
+  bool config_check = false;
+  FlagOverrides overrides;
+  std::string procfs = "/proc";
+  std::string sysfs = "/sys";
+  LogLevel log_level = LogLevel::kInfo;
+  LogFormat log_format = LogFormat::kLogfmt;
+  std::chrono::milliseconds scrape_timeout{10000};
+};
+
+struct FlagsOutcome {
+  std::optional<Flags> flags;  // empty: exit with `exit_code` (help, version, or an error)
+  int exit_code = 0;
+};
+
+// Prometheus-style flags. Help and version go to `out`, errors to `err` (one line each).
+FlagsOutcome parse_flags(int argc, const char* const* argv,
+                         const std::vector<CollectorInfo>& registry, std::ostream& out,
+                         std::ostream& err);
+
+// "10s", "500ms", "1m", "1.5s". Throws std::invalid_argument.
+std::chrono::milliseconds parse_duration(const std::string& text);
+
+}  // namespace virtnet

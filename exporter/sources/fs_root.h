@@ -1,0 +1,36 @@
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace virtnet {
+
+enum class ReadStatus { kOk, kAbsent, kDenied, kError };
+
+struct ReadResult {
+  ReadStatus status = ReadStatus::kError;
+  std::string data;
+  int error = 0;  // errno when status is not kOk
+};
+
+// A re-rootable view of /proc or /sys: every read goes through here so the whole exporter can run
+// against a fixture tree. Files are read whole with read(2), never stat(2) (procfs reports size 0),
+// and capped so a runaway file cannot exhaust memory.
+class FsRoot {
+ public:
+  explicit FsRoot(std::string root) : root_(std::move(root)) {}
+  const std::string& root() const { return root_; }
+  std::string path(std::string_view relative) const;
+  ReadResult read(std::string_view relative, std::size_t max_bytes = kDefaultMaxBytes) const;
+
+  static constexpr std::size_t kDefaultMaxBytes = 4u << 20;
+
+ private:
+  std::string root_;
+};
+
+// ENOENT and ESRCH mean the file (or the process behind it) is gone: not an error.
+ReadStatus classify_errno(int err);
+
+}  // namespace virtnet
