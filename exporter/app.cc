@@ -95,10 +95,6 @@ int run_exporter(int argc, char** argv, const std::vector<CollectorInfo>& regist
   ::signal(SIGPIPE, SIG_IGN);
 
   Scraper scraper(flags.scrape_timeout);
-  log_info("starting virtnet_exporter",
-           {{"version", kVersion}, {"revision", kRevision}, {"collectors", enabled_names(built)}});
-  scraper.set_collectors(std::move(built.enabled), std::move(built.listing));
-
   std::unique_ptr<HttpServer> server;
   try {
     server = std::make_unique<HttpServer>(flags.http, scraper);
@@ -106,6 +102,9 @@ int run_exporter(int argc, char** argv, const std::vector<CollectorInfo>& regist
     log_error("cannot start the HTTP server", {{"err", e.what()}});
     return 1;
   }
+  log_info("starting virtnet_exporter",
+           {{"version", kVersion}, {"revision", kRevision}, {"collectors", enabled_names(built)}});
+  scraper.set_collectors(std::move(built.enabled), std::move(built.listing));
   server->set_ready(true);
   log_info("listening", {{"address", flags.http.listen_address},
                          {"port", std::to_string(server->port())},

@@ -92,6 +92,12 @@ OptionValue option_from_yaml(const OptionSpec& spec, const YAML::Node& node,
   throw ConfigError(wrong);
 }
 
+// Keys must be plain strings; YAML also allows maps and lists as keys.
+std::string key_of(const YAML::Node& key, const std::string& file) {
+  if (!key.IsScalar()) throw ConfigError(at(file, key.Mark()) + "keys must be strings");
+  return key.Scalar();
+}
+
 CollectorOptions defaults_for(const CollectorInfo& info) {
   CollectorOptions o;
   for (const auto& spec : info.options) {
@@ -111,7 +117,7 @@ void apply_yaml(const std::vector<CollectorInfo>& registry, const std::string& f
   if (root.IsNull()) return;
   if (!root.IsMap()) throw ConfigError(at(file, root.Mark()) + "the top level must be a map");
   for (const auto& top : root) {
-    const auto key = top.first.as<std::string>();
+    const auto key = key_of(top.first, file);
     if (key != "collectors") {
       throw ConfigError(at(file, top.first.Mark()) + "unknown key " + quote_line(key) +
                         " (known: collectors)");
@@ -121,7 +127,7 @@ void apply_yaml(const std::vector<CollectorInfo>& registry, const std::string& f
       throw ConfigError(at(file, top.second.Mark()) + "collectors must be a map");
     }
     for (const auto& entry : top.second) {
-      const auto name = entry.first.as<std::string>();
+      const auto name = key_of(entry.first, file);
       auto info = std::find_if(registry.begin(), registry.end(),
                                [&](const CollectorInfo& c) { return c.name == name; });
       if (info == registry.end()) {
@@ -137,7 +143,7 @@ void apply_yaml(const std::vector<CollectorInfo>& registry, const std::string& f
       }
       bool saw_enabled = false;
       for (const auto& kv : entry.second) {
-        const auto k = kv.first.as<std::string>();
+        const auto k = key_of(kv.first, file);
         if (k == "enabled") {
           OptionSpec b{"enabled", OptionType::kBool, "", "", 0, 0};
           cc.enabled = std::get<bool>(option_from_yaml(b, kv.second, file));
@@ -204,7 +210,14 @@ Config build_config(const std::vector<CollectorInfo>& registry, const std::strin
     cfg.collectors[info.name] = {info.default_enabled && !flags.disable_defaults,
                                  defaults_for(info)};
   }
-  if (yaml_text) apply_yaml(registry, file_name, *yaml_text, cfg);
+  if (yaml_text) {
+    try {
+      apply_yaml(registry, file_name, *yaml_text, cfg);
+    } catch (const YAML::Exception& e) {
+      // A yaml-cpp case not checked above still becomes a positioned config error.
+      throw ConfigError(at(file_name, e.mark) + e.msg);
+    }
+  }
   for (const auto& [name, on] : flags.enabled) {
     auto it = cfg.collectors.find(name);
     if (it == cfg.collectors.end()) throw ConfigError("flag --collector." + name + ": unknown");

@@ -46,11 +46,13 @@ std::string render_landing_page(const std::vector<CollectorStatusView>& collecto
       duration = fmt::format("{:.6f} s", c.last_duration_seconds);
       result = c.last_success ? "ok" : "failed: " + html_escape(c.last_error);
     }
-    rows += fmt::format(
-        "<tr><td><a href=\"{}?collect[]={}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td>"
-        "<td>{}</td><td>{}</td></tr>\n",
-        path, html_escape(c.name), html_escape(c.name), c.enabled ? "yes" : "no", result, last,
-        duration, html_escape(c.help));
+    const std::string name = html_escape(c.name);
+    // Only enabled collectors can be asked for alone; collect[] of a disabled one is a 400.
+    const std::string cell =
+        c.enabled ? fmt::format("<a href=\"{}?collect[]={}\">{}</a>", path, name, name) : name;
+    rows +=
+        fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                    cell, c.enabled ? "yes" : "no", result, last, duration, html_escape(c.help));
   }
   return fmt::format(
       "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>virtnet_exporter</title>"

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <mutex>
 
 namespace virtnet {
 
@@ -143,6 +144,13 @@ void setup_logging(LogLevel level, LogFormat format) {
 }
 
 void log(LogLevel level, std::string_view msg, LogFields fields) {
+  // Logging before setup_logging() (tests, early errors) still gets our format.
+  static std::once_flag defaults;
+  std::call_once(defaults, [] {
+    if (spdlog::default_logger_raw()->name() != "virtnet") {
+      setup_logging(LogLevel::kInfo, LogFormat::kLogfmt);
+    }
+  });
   auto logger = spdlog::default_logger_raw();
   if (!logger->should_log(to_spdlog(level))) return;
   logger->log(to_spdlog(level), "{}", format_log_line(g_format, now_rfc3339(), level, msg, fields));

@@ -5,7 +5,10 @@ extern "C" {
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
 }
+#include <linux/inet_diag.h>
 #include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -57,9 +60,13 @@ class NetlinkSockDiag : public SockDiagSource {
 
   void dump(int family, const std::function<bool(std::string_view)>& on_chunk) {
     open();
-    if (int err =
-            idiagnl_send_simple(sk_, NLM_F_DUMP, static_cast<uint8_t>(family), kAllTcpStates, 0);
-        err < 0) {
+    // libnl's idiagnl_send_simple() sends the legacy TCPDIAG_GETSOCK request, which the kernel
+    // answers with both families whatever the request says; SOCK_DIAG_BY_FAMILY honours it.
+    inet_diag_req_v2 req{};
+    req.sdiag_family = static_cast<uint8_t>(family);
+    req.sdiag_protocol = IPPROTO_TCP;
+    req.idiag_states = kAllTcpStates;
+    if (int err = nl_send_simple(sk_, SOCK_DIAG_BY_FAMILY, NLM_F_DUMP, &req, sizeof req); err < 0) {
       throw std::runtime_error(std::string("sock_diag: send: ") + nl_geterror(err));
     }
     for (;;) {

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs what the build needs from Debian 12's packages; with --test, also what the tests
+# need. Installs only what is missing, non-interactively. Needs root (or sudo) to install.
+set -euo pipefail
+
+BUILD_PKGS=(build-essential cmake pkg-config prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev
+  libspdlog-dev libfmt-dev libcli11-dev libnl-3-dev libnl-route-3-dev libnl-idiag-3-dev
+  libre2-dev git)
+# promtool comes with Debian's prometheus package; clang builds the sanitizer and fuzz targets.
+TEST_PKGS=(libgtest-dev libgmock-dev prometheus clang libclang-rt-14-dev curl iproute2 procps
+  coreutils gawk)
+
+want=("${BUILD_PKGS[@]}")
+[[ "${1:-}" == "--test" ]] && want+=("${TEST_PKGS[@]}")
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+SUDO=()
+[[ $(id -u) -eq 0 ]] || SUDO=(sudo)
+echo "deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+# Installing the prometheus package must not start a Prometheus server on the host: only promtool
+# is wanted. policy-rc.d tells invoke-rc.d and deb-systemd-invoke not to start services.
+policy=/usr/sbin/policy-rc.d
+added_policy=0
+if [[ ! -e $policy ]]; then
+  printf '#!/bin/sh\nexit 101\n' | "${SUDO[@]}" tee "$policy" >/dev/null
+  "${SUDO[@]}" chmod 755 "$policy"
+  added_policy=1
+fi
+cleanup() {
+  if [[ $added_policy -eq 1 ]]; then "${SUDO[@]}" rm -f "$policy"; fi
+}
+trap cleanup EXIT
+if ! "${SUDO[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" >&2; then
+  "${SUDO[@]}" apt-get update -q >&2
+  "${SUDO[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+fi

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Builds with tests and runs every test; exits non-zero on any failure.
+#   build/      RelWithDebInfo (g++): unit, end-to-end
+#   build-san/  clang with AddressSanitizer + UndefinedBehaviorSanitizer: unit tests, and each
+#               libFuzzer target for VIRTNET_FUZZ_SECONDS (default 20)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh --test
+jobs=$(nproc)
+
+cmake -S . -B build -DVIRTNET_TESTS=ON >/dev/null
+cmake --build build -j"$jobs"
+(cd build && ctest --output-on-failure -j1)
+
+CC=clang CXX=clang++ cmake -S . -B build-san -DVIRTNET_TESTS=ON -DVIRTNET_SANITIZE=ON \
+  -DVIRTNET_FUZZ=ON -DVIRTNET_FUZZ_SECONDS="${VIRTNET_FUZZ_SECONDS:-20}" >/dev/null
+cmake --build build-san -j"$jobs" --target unit_tests fuzz_sockstat fuzz_sock_diag fuzz_proc_pid fuzz_config
+(cd build-san && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --output-on-failure -L 'unit|fuzz' -j1)

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The real binary against the fixture /proc, scraped over HTTP, diffed against the golden file.
+# Lines that depend on the live machine keep their names but lose their values.
+# Regenerate with: BUILD_DIR=build SRC_DIR=. bash tests/e2e/golden.sh --update
+source "$(dirname "$0")/lib.sh"
+GOLDEN="$SRC_DIR/tests/golden/sockstat.metrics"
+
+start_exporter "$EXPORTER" --path.procfs="$SRC_DIR/tests/fixtures/proc" \
+  --path.sysfs="$SRC_DIR/tests/fixtures/sys"
+scrape >"$WORK/raw"
+
+# sock_diag reads the live kernel (no fixture can stand in for netlink in a real run), the
+# process_* and durations describe this run, and build_info names this build.
+sed -E \
+  -e 's/^(virtnet_sockstat_tcp_sockets\{[^}]*\}) .*/\1 <live>/' \
+  -e 's/^(virtnet_scrape_collector_duration_seconds\{[^}]*\}) .*/\1 <duration>/' \
+  -e 's/^(process_[a-z_]+) .*/\1 <self>/' \
+  -e 's/^virtnet_exporter_build_info\{.*\} 1$/virtnet_exporter_build_info{<build>} 1/' \
+  "$WORK/raw" >"$WORK/normalized"
+
+if [[ "${1:-}" == "--update" ]]; then
+  cp "$WORK/normalized" "$GOLDEN"
+  echo "updated $GOLDEN"
+  exit 0
+fi
+diff -u "$GOLDEN" "$WORK/normalized" || fail "output differs from $GOLDEN (run with --update if intended)"
+echo "golden: $(wc -l <"$GOLDEN") lines match"

@@ -1,0 +1,83 @@
+# Shared helpers for the end-to-end tests. Each test sources this, then runs the real binaries.
+set -euo pipefail
+: "${BUILD_DIR:?BUILD_DIR must point at the build directory}"
+: "${SRC_DIR:?SRC_DIR must point at the source tree}"
+EXPORTER="$BUILD_DIR/virtnet_exporter"
+TESTBIN="$BUILD_DIR/tests/virtnet_exporter_testbin"
+WORK=$(mktemp -d /tmp/virtnet-e2e.XXXXXX)
+PIDS=()
+CLEANUPS=()
+
+cleanup() {
+  local p c
+  for c in "${CLEANUPS[@]}"; do eval "$c" || true; done
+  # SIGKILL: civetweb takes ~1.5 s to stop; graceful SIGTERM is tested in reload.sh.
+  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+fail() {
+  echo "FAIL: $*" >&2
+  if [[ -f "$WORK/exporter.log" ]]; then
+    echo "--- exporter log ---" >&2
+    tail -n 30 "$WORK/exporter.log" >&2
+  fi
+  exit 1
+}
+
+skip() {
+  echo "SKIP: $*"
+  exit 77
+}
+
+free_port() {
+  local p
+  for p in $(shuf -i 20000-60000 -n 50); do
+    if ! ss -Htln "sport = :$p" | grep -q .; then
+      echo "$p"
+      return
+    fi
+  done
+  fail "no free port found"
+}
+
+# start_exporter BINARY [ARGS...]: starts it on a free loopback port, waits for /-/ready.
+# Sets PORT and EXPORTER_PID. Prefix with NETNS=name to run inside a network namespace.
+start_exporter() {
+  local bin=$1
+  shift
+  PORT=$(free_port)
+  local prefix=()
+  [[ -n "${NETNS:-}" ]] && prefix=(ip netns exec "$NETNS")
+  "${prefix[@]}" "$bin" --web.listen-address="127.0.0.1:$PORT" "$@" >>"$WORK/exporter.log" 2>&1 &
+  EXPORTER_PID=$!
+  PIDS+=("$EXPORTER_PID")
+  local i
+  for i in $(seq 100); do
+    if in_ns curl -sf -o /dev/null "http://127.0.0.1:$PORT/-/ready"; then return 0; fi
+    kill -0 "$EXPORTER_PID" 2>/dev/null || fail "exporter exited during start-up"
+    sleep 0.1
+  done
+  fail "exporter not ready after 10 s"
+}
+
+in_ns() {
+  if [[ -n "${NETNS:-}" ]]; then ip netns exec "$NETNS" "$@"; else "$@"; fi
+}
+
+scrape() {
+  in_ns curl -sf "http://127.0.0.1:$PORT${1:-/metrics}"
+}
+
+# value METRIC_WITH_LABELS FILE: the sample value of an exact series line, or "absent".
+value() {
+  awk -v s="$1" 'index($0, s " ") == 1 { print $2; found = 1 } END { if (!found) print "absent" }' "$2"
+}
+
+expect_value() {
+  local got
+  got=$(value "$1" "$3")
+  [[ "$got" == "$2" ]] || fail "$1: want $2, got $got"
+}

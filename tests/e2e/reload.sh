@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# SIGHUP reloads the config file; a bad file keeps the running config; SIGTERM stops cleanly.
+source "$(dirname "$0")/lib.sh"
+CFG="$WORK/virtnet.yml"
+
+wait_for() {  # wait_for DESCRIPTION COMMAND...: polls for up to 5 s
+  local what=$1 i
+  shift
+  for i in $(seq 50); do
+    if "$@"; then return 0; fi
+    sleep 0.1
+  done
+  fail "timed out waiting for: $what"
+}
+has_sockstat() { scrape | grep -q '^virtnet_sockstat_sockets_used '; }
+lacks_sockstat() { ! scrape | grep -q '^virtnet_sockstat_'; }
+has_peers() { scrape | grep -q '^virtnet_sockstat_tcp_peer_sockets{'; }
+log_has() { grep -q "$1" "$WORK/exporter.log"; }
+
+printf 'collectors:\n  sockstat: {enabled: true}\n' >"$CFG"
+start_exporter "$EXPORTER" --config.file="$CFG"
+has_sockstat || fail "sockstat missing at start"
+
+printf 'collectors:\n  sockstat: {enabled: false}\n' >"$CFG"
+kill -HUP "$EXPORTER_PID"
+wait_for "sockstat disabled by reload" lacks_sockstat
+log_has 'msg="configuration reloaded"' || fail "no reload log line"
+scrape / | grep -q '<tr><td>sockstat</td><td>no</td><td>disabled</td>' ||
+  fail "landing page does not show sockstat disabled"
+
+printf 'collectors:\n  sockstat: {enabled: true, tcp_peers: maybe}\n' >"$CFG"
+kill -HUP "$EXPORTER_PID"
+wait_for "reload failure logged" log_has 'reload failed, keeping the running configuration'
+grep 'reload failed' "$WORK/exporter.log" | grep -q 'virtnet.yml:2:40: tcp_peers must be a boolean' ||
+  fail "reload error lacks file:line:column"
+lacks_sockstat || fail "bad reload changed the running config"
+kill -0 "$EXPORTER_PID" || fail "exporter died on a bad reload"
+
+printf 'collectors:\n  sockstat: {enabled: true, tcp_peers: true}\n' >"$CFG"
+kill -HUP "$EXPORTER_PID"
+wait_for "sockstat back with peers" has_peers
+
+kill -TERM "$EXPORTER_PID"
+rc=0
+timeout 10 tail --pid="$EXPORTER_PID" -f /dev/null || fail "not stopped 10 s after SIGTERM"
+wait "$EXPORTER_PID" || rc=$?
+[[ $rc -eq 0 ]] || fail "exit code $rc after SIGTERM"
+log_has 'msg="shutting down" signal=SIGTERM' || fail "no shutdown log line"
+echo "reload: good, bad and good again; SIGTERM exit 0"

@@ -1,0 +1,13 @@
+#pragma once
+
+#include <vector>
+
+#include "exporter/collector.h"
+
+namespace virtnet::testing {
+
+// Collectors that misbehave on purpose, for the framework's tests. Never in the shipped binary:
+// test_fail returns kError, test_throw throws, test_slow sleeps past any sane scrape budget.
+std::vector<CollectorInfo> misbehaving_collectors();
+
+}  // namespace virtnet::testing
