@@ -12,6 +12,10 @@
 #include "exporter/metric_sink.h"
 #include "exporter/sources/fs_root.h"
 
+namespace YAML {
+class Node;
+}
+
 namespace virtnet {
 
 class SockDiagSource;
@@ -37,7 +41,7 @@ struct Sources {
 
 // Per-collector options: a schema that drives both config validation and the
 // --collector.<name>.<option> flags.
-enum class OptionType { kBool, kInt, kString, kRegex, kStringList };
+enum class OptionType { kBool, kInt, kString, kRegex, kStringList, kYaml };
 
 struct OptionSpec {
   std::string key;  // config key, snake_case; the flag spells '_' as '-'
@@ -45,6 +49,28 @@ struct OptionSpec {
   std::string default_value;  // as it would be written on the command line
   std::string help;
   std::int64_t min = 0, max = 0;  // for kInt
+  // For kYaml (structured options, config file only): throws ConfigError with file:line:column.
+  // The value is kept as the re-serialised YAML text.
+  std::function<void(const YAML::Node&, const std::string& file)> validate_yaml;
+
+  static OptionSpec boolean(std::string key, bool def, std::string help) {
+    return make(std::move(key), OptionType::kBool, def ? "true" : "false", std::move(help));
+  }
+  static OptionSpec integer(std::string key, std::int64_t def, std::int64_t lo, std::int64_t hi,
+                            std::string help) {
+    auto o = make(std::move(key), OptionType::kInt, std::to_string(def), std::move(help));
+    o.min = lo;
+    o.max = hi;
+    return o;
+  }
+  static OptionSpec make(std::string key, OptionType type, std::string def, std::string help) {
+    OptionSpec o;
+    o.key = std::move(key);
+    o.type = type;
+    o.default_value = std::move(def);
+    o.help = std::move(help);
+    return o;
+  }
 };
 
 using OptionValue = std::variant<bool, std::int64_t, std::string, std::vector<std::string>>;

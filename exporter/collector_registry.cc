@@ -1,8 +1,11 @@
+#include "collectors/process/process_collector.h"
 #include "collectors/sockstat/sockstat_collector.h"
 #include "exporter/collector.h"
 
 namespace virtnet {
 
-std::vector<CollectorInfo> builtin_collectors() { return {sockstat::sockstat_info()}; }
+std::vector<CollectorInfo> builtin_collectors() {
+  return {sockstat::sockstat_info(), process::process_info()};
+}
 
 }  // namespace virtnet

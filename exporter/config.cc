@@ -49,6 +49,8 @@ const char* type_name(OptionType t) {
       return "a regular expression";
     case OptionType::kStringList:
       return "a list of strings";
+    case OptionType::kYaml:
+      return "structured";
   }
   return "?";
 }
@@ -74,6 +76,9 @@ OptionValue option_from_yaml(const OptionSpec& spec, const YAML::Node& node,
         check_regex(s, where);
         return s;
       }
+      case OptionType::kYaml:
+        spec.validate_yaml(node, file);
+        return YAML::Dump(node);
       case OptionType::kStringList: {
         if (!node.IsSequence()) throw ConfigError(wrong);
         std::vector<std::string> v;
@@ -145,7 +150,7 @@ void apply_yaml(const std::vector<CollectorInfo>& registry, const std::string& f
       for (const auto& kv : entry.second) {
         const auto k = key_of(kv.first, file);
         if (k == "enabled") {
-          OptionSpec b{"enabled", OptionType::kBool, "", "", 0, 0};
+          const auto b = OptionSpec::boolean("enabled", false, "");
           cc.enabled = std::get<bool>(option_from_yaml(b, kv.second, file));
           saw_enabled = true;
           continue;
@@ -191,6 +196,17 @@ OptionValue parse_option_text(const OptionSpec& spec, const std::string& text,
     case OptionType::kRegex:
       check_regex(text, where);
       return text;
+    case OptionType::kYaml: {
+      // Only built-in defaults come here: structured options have no flag.
+      YAML::Node node;
+      try {
+        node = YAML::Load(text);
+      } catch (const YAML::Exception& e) {
+        throw ConfigError(where + e.what());
+      }
+      spec.validate_yaml(node, where);
+      return YAML::Dump(node);
+    }
     case OptionType::kStringList: {
       std::vector<std::string> v;
       std::stringstream ss(text);

@@ -84,6 +84,7 @@ FlagsOutcome parse_flags(int argc, const char* const* argv,
         "--no-collector." + c.name, [&f, name = c.name] { f.overrides.enabled[name] = false; },
         "Disable the " + c.name + " collector.");
     for (const auto& spec : c.options) {
+      if (spec.type == OptionType::kYaml) continue;  // structured: config file only
       const std::string key = c.name + "." + spec.key;
       const std::string flag = "--" + flag_name(c.name, spec);
       const std::string help = spec.help + " (default: " + spec.default_value + ")";

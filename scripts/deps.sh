@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the build needs from Debian 12's packages; with --test, also what the tests
-# need. Installs only what is missing, non-interactively. Needs root (or sudo) to install.
+# need; with --bench, what the benchmark needs. Installs only what is missing, non-interactively. Needs root (or sudo) to install.
 set -euo pipefail
 
 BUILD_PKGS=(build-essential cmake pkg-config prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev
@@ -10,8 +10,14 @@ BUILD_PKGS=(build-essential cmake pkg-config prometheus-cpp-dev libcivetweb-dev 
 TEST_PKGS=(libgtest-dev libgmock-dev prometheus clang libclang-rt-14-dev curl iproute2 procps
   coreutils gawk)
 
+# The benchmark's anchors and driver.
+BENCH_PKGS=(prometheus-node-exporter prometheus-process-exporter python3 iproute2)
+
 want=("${BUILD_PKGS[@]}")
-[[ "${1:-}" == "--test" ]] && want+=("${TEST_PKGS[@]}")
+case "${1:-}" in
+  --test) want+=("${TEST_PKGS[@]}") ;;
+  --bench) want+=("${BENCH_PKGS[@]}") ;;
+esac
 
 missing=()
 for p in "${want[@]}"; do
@@ -23,8 +29,8 @@ SUDO=()
 [[ $(id -u) -eq 0 ]] || SUDO=(sudo)
 echo "deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
-# Installing the prometheus package must not start a Prometheus server on the host: only promtool
-# is wanted. policy-rc.d tells invoke-rc.d and deb-systemd-invoke not to start services.
+# Installing the prometheus and exporter packages must not start their services on the host:
+# only their binaries are wanted. policy-rc.d tells invoke-rc.d and deb-systemd-invoke not to start services.
 policy=/usr/sbin/policy-rc.d
 added_policy=0
 if [[ ! -e $policy ]]; then

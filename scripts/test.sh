@@ -10,7 +10,7 @@ jobs=$(nproc)
 
 cmake -S . -B build -DVIRTNET_TESTS=ON >/dev/null
 cmake --build build -j"$jobs"
-(cd build && ctest --output-on-failure -j1)
+(cd build && ctest --output-on-failure -j1 -LE bench)  # bench is opt-in: ctest -L bench
 
 CC=clang CXX=clang++ cmake -S . -B build-san -DVIRTNET_TESTS=ON -DVIRTNET_SANITIZE=ON \
   -DVIRTNET_FUZZ=ON -DVIRTNET_FUZZ_SECONDS="${VIRTNET_FUZZ_SECONDS:-20}" >/dev/null

@@ -255,12 +255,12 @@ CollectorInfo sockstat_info() {
       "(sock_diag).",
       true,
       {
-          {"tcp_states", OptionType::kBool, "true",
-           "Count TCP sockets by state through netlink sock_diag.", 0, 0},
-          {"tcp_peers", OptionType::kBool, "false",
-           "Also break TCP state counts down by the top remote addresses.", 0, 0},
-          {"tcp_peers_top_n", OptionType::kInt, "5",
-           "How many remote addresses per (family, state) with tcp_peers.", 1, 50},
+          OptionSpec::boolean("tcp_states", true,
+                              "Count TCP sockets by state through netlink sock_diag."),
+          OptionSpec::boolean("tcp_peers", false,
+                              "Also break TCP state counts down by the top remote addresses."),
+          OptionSpec::integer("tcp_peers_top_n", 5, 1, 50,
+                              "How many remote addresses per (family, state) with tcp_peers."),
       },
       [](const CollectorOptions& o, const Sources& s) -> std::unique_ptr<Collector> {
         return std::make_unique<SockstatCollector>(o, s);

@@ -1,5 +1,6 @@
 #include "exporter/sources/fs_root.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -31,36 +32,73 @@ std::string FsRoot::path(std::string_view relative) const {
 
 ReadResult FsRoot::read(std::string_view relative, std::size_t max_bytes) const {
   ReadResult r;
+  r.status = read_into(relative, r.data, &r.error, max_bytes);
+  return r;
+}
+
+ReadStatus FsRoot::read_into(std::string_view relative, std::string& out, int* error,
+                             std::size_t max_bytes) const {
   const std::string p = path(relative);
+  out.clear();
   int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    r.error = errno;
-    r.status = classify_errno(r.error);
-    return r;
+    *error = errno;
+    return classify_errno(*error);
   }
-  r.data.resize(std::min<std::size_t>(max_bytes, 4096));
+  out.resize(std::min<std::size_t>(max_bytes, std::max<std::size_t>(out.capacity(), 4096)));
   std::size_t used = 0;
   for (;;) {
-    if (used == r.data.size()) {
+    if (used == out.size()) {
       if (used >= max_bytes) break;  // capped: callers parse what they got
-      r.data.resize(std::min(max_bytes, used * 2));
+      out.resize(std::min(max_bytes, used * 2));
     }
-    ssize_t n = ::read(fd, r.data.data() + used, r.data.size() - used);
+    ssize_t n = ::read(fd, out.data() + used, out.size() - used);
     if (n < 0) {
       if (errno == EINTR) continue;
-      r.error = errno;
-      r.status = classify_errno(r.error);
+      *error = errno;
       ::close(fd);
-      r.data.clear();
-      return r;
+      out.clear();
+      return classify_errno(*error);
     }
     if (n == 0) break;
     used += static_cast<std::size_t>(n);
   }
   ::close(fd);
-  r.data.resize(used);
-  r.status = ReadStatus::kOk;
-  return r;
+  out.resize(used);
+  *error = 0;
+  return ReadStatus::kOk;
+}
+
+ReadStatus FsRoot::list_dir(std::string_view relative,
+                            const std::function<void(std::string_view)>& entry, int* error) const {
+  const std::string p = path(relative);
+  DIR* d = ::opendir(p.c_str());
+  if (!d) {
+    *error = errno;
+    return classify_errno(*error);
+  }
+  errno = 0;
+  while (dirent* e = ::readdir(d)) {
+    std::string_view name(e->d_name);
+    if (name != "." && name != "..") entry(name);
+    errno = 0;  // the callback may have touched errno
+  }
+  *error = errno;  // readdir reports a failure (the process exited) only through errno
+  ::closedir(d);
+  return *error ? classify_errno(*error) : ReadStatus::kOk;
+}
+
+ReadStatus FsRoot::readlink(std::string_view relative, std::string& out, int* error) const {
+  const std::string p = path(relative);
+  char buf[4096];
+  ssize_t n = ::readlink(p.c_str(), buf, sizeof buf);
+  if (n < 0) {
+    *error = errno;
+    return classify_errno(*error);
+  }
+  out.assign(buf, static_cast<std::size_t>(n));
+  *error = 0;
+  return ReadStatus::kOk;
 }
 
 }  // namespace virtnet

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -23,6 +24,13 @@ class FsRoot {
   const std::string& root() const { return root_; }
   std::string path(std::string_view relative) const;
   ReadResult read(std::string_view relative, std::size_t max_bytes = kDefaultMaxBytes) const;
+  // As read(), into a buffer the caller reuses across files (the process walk reads thousands).
+  ReadStatus read_into(std::string_view relative, std::string& out, int* error,
+                       std::size_t max_bytes = kDefaultMaxBytes) const;
+  // Calls `entry` for each name in the directory except "." and "..".
+  ReadStatus list_dir(std::string_view relative, const std::function<void(std::string_view)>& entry,
+                      int* error) const;
+  ReadStatus readlink(std::string_view relative, std::string& out, int* error) const;
 
   static constexpr std::size_t kDefaultMaxBytes = 4u << 20;
 

@@ -3,7 +3,7 @@
 # Lines that depend on the live machine keep their names but lose their values.
 # Regenerate with: BUILD_DIR=build SRC_DIR=. bash tests/e2e/golden.sh --update
 source "$(dirname "$0")/lib.sh"
-GOLDEN="$SRC_DIR/tests/golden/sockstat.metrics"
+GOLDEN="$SRC_DIR/tests/golden/fixture.metrics"
 
 start_exporter "$EXPORTER" --path.procfs="$SRC_DIR/tests/fixtures/proc" \
   --path.sysfs="$SRC_DIR/tests/fixtures/sys"

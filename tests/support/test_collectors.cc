@@ -58,7 +58,7 @@ std::vector<CollectorInfo> misbehaving_collectors() {
       {"test_slow",
        "Sleeps (test only).",
        false,
-       {{"sleep_ms", OptionType::kInt, "5000", "How long to sleep.", 0, 600000}},
+       {OptionSpec::integer("sleep_ms", 5000, 0, 600000, "How long to sleep.")},
        [](const CollectorOptions& o, const Sources&) -> std::unique_ptr<Collector> {
          return std::make_unique<Slow>(o.get_int("sleep_ms"));
        }},

@@ -21,10 +21,9 @@ std::vector<CollectorInfo> registry() {
       {"alpha",
        "",
        true,
-       {{"count", OptionType::kInt, "5", "", 1, 10},
-        {"flag", OptionType::kBool, "false", "", 0, 0},
-        {"pattern", OptionType::kRegex, "^qemu", "", 0, 0},
-        {"names", OptionType::kStringList, "a,b", "", 0, 0}},
+       {OptionSpec::integer("count", 5, 1, 10, ""), OptionSpec::boolean("flag", false, ""),
+        OptionSpec::make("pattern", OptionType::kRegex, "^qemu", ""),
+        OptionSpec::make("names", OptionType::kStringList, "a,b", "")},
        make},
       {"beta", "", false, {}, make},
   };

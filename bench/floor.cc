@@ -1,0 +1,127 @@
+// The floor: the kernel reads an exporter cannot avoid for a hypervisor's process, thread, link
+// and socket data, with no parsing and no formatting. It answers HTTP like an exporter so the
+// harness times it the same way.
+//   floor PORT
+// Per request: for every process, read stat, status, limits and list fd/; for every thread,
+// read stat and schedstat; one RTM_GETLINK dump; read /proc/net/sockstat.
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+namespace {
+
+char buf[1 << 16];
+
+std::size_t slurp(const char* path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  std::size_t total = 0;
+  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) total += static_cast<std::size_t>(n);
+  close(fd);
+  return total;
+}
+
+std::size_t count_dir(const char* path) {
+  DIR* d = opendir(path);
+  if (!d) return 0;
+  std::size_t n = 0;
+  while (readdir(d)) ++n;
+  closedir(d);
+  return n;
+}
+
+std::size_t link_dump() {
+  int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  struct {
+    nlmsghdr h;
+    ifinfomsg i;
+  } req{};
+  req.h.nlmsg_len = sizeof req;
+  req.h.nlmsg_type = RTM_GETLINK;
+  req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  req.i.ifi_family = AF_UNSPEC;
+  send(s, &req, sizeof req, 0);
+  std::size_t total = 0;
+  for (bool done = false; !done;) {
+    ssize_t n = recv(s, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    total += static_cast<std::size_t>(n);
+    for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, static_cast<unsigned>(n));
+         h = NLMSG_NEXT(h, n)) {
+      if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) done = true;
+    }
+  }
+  close(s);
+  return total;
+}
+
+std::size_t collect() {
+  std::size_t bytes = 0;
+  char path[600];  // d_name is up to 255 bytes, twice
+  DIR* proc = opendir("/proc");
+  while (dirent* e = readdir(proc)) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    for (const char* f : {"stat", "status", "limits"}) {
+      std::snprintf(path, sizeof path, "/proc/%s/%s", e->d_name, f);
+      bytes += slurp(path);
+    }
+    std::snprintf(path, sizeof path, "/proc/%s/fd", e->d_name);
+    bytes += count_dir(path);
+    std::snprintf(path, sizeof path, "/proc/%s/task", e->d_name);
+    DIR* tasks = opendir(path);
+    if (!tasks) continue;
+    while (dirent* t = readdir(tasks)) {
+      if (t->d_name[0] == '.') continue;
+      for (const char* f : {"stat", "schedstat"}) {
+        std::snprintf(path, sizeof path, "/proc/%s/task/%s/%s", e->d_name, t->d_name, f);
+        bytes += slurp(path);
+      }
+    }
+    closedir(tasks);
+  }
+  closedir(proc);
+  bytes += link_dump();
+  bytes += slurp("/proc/net/sockstat");
+  return bytes;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: floor PORT\n");
+    return 2;
+  }
+  int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(std::atoi(argv[1])));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(l, 16) != 0) {
+    std::perror("floor: bind");
+    return 1;
+  }
+  for (;;) {
+    int c = accept(l, nullptr, nullptr);
+    if (c < 0) continue;
+    char req[4096];
+    (void)!recv(c, req, sizeof req, 0);  // one small GET; the request itself is ignored
+    std::string body = "floor_bytes_read " + std::to_string(collect()) + "\n";
+    std::string resp = "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " +
+                       std::to_string(body.size()) + "\r\n\r\n" + body;
+    (void)!send(c, resp.data(), resp.size(), MSG_NOSIGNAL);
+    close(c);
+  }
+}

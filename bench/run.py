@@ -1,0 +1,280 @@
+#!/usr/bin/env python3
+"""virtnet_exporter side by side with node_exporter and process-exporter on a synthetic hypervisor.
+
+For each N (number of VMs) the synthetic host is built (bench/synth_host.py), the exporters and the
+floor program are started inside its network namespace, and they are scraped in interleaved rounds
+(A B C D A B C D ...), each for the same wall time per round, so the noise of a shared machine
+falls on all of them alike. Per exporter: median scrape latency, CPU ms per scrape (utime+stime
+from the exporter's own /proc/PID/stat over all its scrapes), peak RSS, series and bytes per scrape.
+Then the ratios, and the slope of CPU per scrape over N.
+
+Needs root (network namespaces, reading every process). One command: `bash bench/run.sh`.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import synth_host  # noqa: E402
+
+TICK = os.sysconf("SC_CLK_TCK")
+NODE_EXPORTER = "prometheus-node-exporter"
+PROCESS_EXPORTER = "prometheus-process-exporter"
+
+PROCESS_EXPORTER_CONFIG = """\
+process_names:
+  - name: "{{.Comm}}"
+    cmdline:
+    - '.+'
+"""
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime (fields 14, 15)
+
+
+def rss_bytes(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def scrape(port, path):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    t0 = time.perf_counter()
+    conn.request("GET", path)
+    resp = conn.getresponse()
+    body = resp.read()
+    elapsed = time.perf_counter() - t0
+    conn.close()
+    if resp.status != 200:
+        raise RuntimeError(f"port {port}{path}: HTTP {resp.status}")
+    return elapsed, body
+
+
+class Exporter:
+    def __init__(self, name, argv, path="/metrics"):
+        self.name, self.argv, self.path = name, argv, path
+        self.port = None
+        self.proc = None
+        self.latencies = []
+        self.cpu = 0.0
+        self.scrapes = 0
+        self.rss = 0
+        self.series = 0
+        self.bytes = 0
+
+    def start(self, workdir):
+        self.port = free_port()
+        # `ip netns exec` also remounts /sys for the namespace (setns alone would leave the
+        # host's /sys/class/net in view), then execs in place: the PID is the exporter's.
+        argv = ["ip", "netns", "exec", synth_host.NETNS] + [
+            a.replace("{port}", str(self.port)) for a in self.argv]
+        log = open(os.path.join(workdir, f"{self.name}.log"), "w")
+        self.proc = subprocess.Popen(argv, stdout=log, stderr=log,
+                                     preexec_fn=synth_host.die_with_parent)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                scrape(self.port, self.path)
+                break
+            except (OSError, RuntimeError, http.client.HTTPException):
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"{self.name} did not start: {argv}")
+                time.sleep(0.1)
+        for _ in range(2):  # warm caches and lazy initialisation before measuring
+            scrape(self.port, self.path)
+
+    def round(self, seconds, min_scrapes):
+        cpu0 = cpu_seconds(self.proc.pid)
+        t_end = time.monotonic() + seconds
+        n = 0
+        while n < min_scrapes or time.monotonic() < t_end:
+            elapsed, body = scrape(self.port, self.path)
+            self.latencies.append(elapsed)
+            n += 1
+        self.cpu += cpu_seconds(self.proc.pid) - cpu0
+        self.scrapes += n
+        self.rss = max(self.rss, rss_bytes(self.proc.pid))
+        self.bytes = len(body)
+        self.series = sum(1 for line in body.split(b"\n") if line and not line.startswith(b"#"))
+
+    def stop(self):
+        if self.proc:
+            self.proc.kill()
+            self.proc.wait()
+
+    def result(self):
+        return {
+            "median_latency_ms": statistics.median(self.latencies) * 1000,
+            "cpu_ms_per_scrape": self.cpu / self.scrapes * 1000,
+            "cpu_ticks_total": round(self.cpu * TICK),
+            "scrapes": self.scrapes,
+            "rss_bytes": self.rss,
+            "series": self.series,
+            "bytes_per_scrape": self.bytes,
+        }
+
+
+def exporters(build_dir, workdir):
+    cfg = os.path.join(workdir, "process-exporter.yml")
+    with open(cfg, "w") as f:
+        f.write(PROCESS_EXPORTER_CONFIG)
+    return [
+        Exporter("virtnet", [os.path.join(build_dir, "virtnet_exporter"),
+                             "--web.listen-address=127.0.0.1:{port}", "--log.level=warn"]),
+        Exporter("node_exporter", [NODE_EXPORTER, "--web.listen-address=127.0.0.1:{port}",
+                                   "--collector.disable-defaults", "--collector.netdev",
+                                   "--collector.netclass", "--collector.sockstat",
+                                   "--collector.filefd"]),
+        # -gather-smaps=false: smaps walks page tables under the target's mmap lock; virtnet
+        # reads status/statm by default, so the stricter comparison leaves smaps out here too.
+        Exporter("process_exporter", [PROCESS_EXPORTER, "-web.listen-address=127.0.0.1:{port}",
+                                      "-config.path", cfg, "-threads=true",
+                                      "-gather-smaps=false"]),
+        Exporter("floor", [os.path.join(build_dir, "bench", "floor"), "{port}"], path="/"),
+    ]
+
+
+def measure(vms, build_dir, rounds, seconds, min_scrapes, out):
+    with synth_host.SyntheticHost(vms, build_dir):
+        workdir = os.path.join(out, "logs", str(vms))  # the exporters' own logs, kept for a look
+        os.makedirs(workdir, exist_ok=True)
+        exps = exporters(build_dir, workdir)
+        try:
+            for e in exps:
+                e.start(workdir)
+            for _ in range(rounds):
+                for e in exps:  # interleaved: A B C D, A B C D, ...
+                    e.round(seconds, min_scrapes)
+        finally:
+            for e in exps:
+                e.stop()
+        return {e.name: e.result() for e in exps}
+
+
+def ratio(a, b):
+    return a / b if b else float("nan")
+
+
+def ratios(run):
+    v, n, p, f = (run[k] for k in ("virtnet", "node_exporter", "process_exporter", "floor"))
+    out = {}
+    for key in ("cpu_ms_per_scrape", "median_latency_ms", "rss_bytes", "series",
+                "bytes_per_scrape"):
+        out[key] = {
+            "virtnet/node_exporter": ratio(v[key], n[key]),
+            "virtnet/process_exporter": ratio(v[key], p[key]),
+            "virtnet/(both)": ratio(v[key], n[key] + p[key]),
+        }
+    out["cpu_ms_per_scrape"]["virtnet/floor"] = ratio(v["cpu_ms_per_scrape"],
+                                                      f["cpu_ms_per_scrape"])
+    return out
+
+
+def slope(points):
+    """Least-squares slope of (x, y) points."""
+    xs, ys = zip(*points)
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    den = sum((x - mx) ** 2 for x in xs)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / den if den else float("nan")
+
+
+def scaling(runs):
+    ns = sorted(runs)
+    out = {}
+    for name in runs[ns[0]]:
+        pts = [(n, runs[n][name]["cpu_ms_per_scrape"]) for n in ns]
+        entry = {"cpu_ms_per_vm": slope(pts) if len(pts) > 1 else float("nan")}
+        if len(ns) >= 3:
+            # Linear growth keeps the per-VM increment of the last step equal to the first's.
+            (n0, c0), (n1, c1), (n2, c2) = pts[0], pts[len(pts) // 2], pts[-1]
+            first = (c1 - c0) / (n1 - n0)
+            entry["last_step_over_first_step"] = ratio((c2 - c1) / (n2 - n1), first)
+        out[name] = entry
+    return out
+
+
+def table(runs, rats, scal):
+    lines = []
+    for n in sorted(runs):
+        lines.append(f"\nN = {n} VMs")
+        lines.append(f"{'exporter':<17}{'median ms':>10}{'CPU ms/scrape':>15}{'RSS MiB':>9}"
+                     f"{'series':>8}{'KiB/scrape':>11}{'scrapes':>9}")
+        for name, r in runs[n].items():
+            lines.append(f"{name:<17}{r['median_latency_ms']:>10.2f}{r['cpu_ms_per_scrape']:>15.3f}"
+                         f"{r['rss_bytes'] / 2**20:>9.1f}{r['series']:>8}"
+                         f"{r['bytes_per_scrape'] / 1024:>11.1f}{r['scrapes']:>9}")
+        lines.append("ratios: " + "; ".join(
+            f"{k}: " + ", ".join(f"{rk} {rv:.3f}" for rk, rv in v.items())
+            for k, v in rats[n].items() if k in ("cpu_ms_per_scrape", "rss_bytes", "series")))
+    if scal:
+        lines.append("\nCPU ms per scrape per VM (least-squares slope over N):")
+        for name, s in scal.items():
+            extra = (f", last step / first step {s['last_step_over_first_step']:.2f}"
+                     if "last_step_over_first_step" in s else "")
+            lines.append(f"  {name:<17}{s['cpu_ms_per_vm'] * 1000:>9.2f} us/VM{extra}")
+    return "\n".join(lines)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--build-dir", default="build-release")
+    ap.add_argument("--vms", default="50,200,800", help="comma-separated N values")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--seconds", type=float, default=2.0, help="per exporter per round")
+    ap.add_argument("--min-scrapes", type=int, default=5, help="per exporter per round")
+    ap.add_argument("--quick", action="store_true", help="N=50, 2 rounds of 1 s (ctest)")
+    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "out"))
+    args = ap.parse_args()
+    if args.quick:
+        args.vms, args.rounds, args.seconds = "50", 2, 1.0
+    if os.geteuid() != 0:
+        sys.exit("bench: needs root (network namespaces, every process's /proc)")
+    synth_host.install_signal_teardown()
+    runs = {}
+    for n in [int(x) for x in args.vms.split(",")]:
+        print(f"bench: N={n} ...", flush=True)
+        # The client joins the namespace (after it exists) to reach the exporters' loopback.
+        runs[n] = measure(n, os.path.abspath(args.build_dir), args.rounds, args.seconds,
+                          args.min_scrapes, args.out)
+    rats = {n: ratios(r) for n, r in runs.items()}
+    scal = scaling(runs) if len(runs) > 1 else {}
+    print(table(runs, rats, scal))
+    os.makedirs(args.out, exist_ok=True)
+    result = {
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "host": {"kernel": platform.release(), "cpus": os.cpu_count()},
+        "config": vars(args),
+        "runs": runs, "ratios": rats, "scaling": scal,
+    }
+    path = os.path.join(args.out, "results.json")
+    with open(path, "w") as f:
+        json.dump(result, f, indent=2)
+    print(f"\nwrote {path}")
+    # Sanity: every exporter answered with series, or the comparison means nothing.
+    bad = [f"N={n} {name}" for n, r in runs.items() for name, v in r.items() if v["series"] == 0]
+    if bad:
+        sys.exit(f"bench: no series from {', '.join(bad)}")
+
+
+if __name__ == "__main__":
+    main()
