@@ -119,43 +119,56 @@ class ProcessCollector : public Collector {
   }
 
  private:
-  // Reads one file of a process; ENOENT/ESRCH mean it exited (not an error). Permission and
-  // other errors are counted, and logged once per process.
-  Outcome read(const std::string& rel, std::string& into, const Key* key) {
-    int err = 0;
-    switch (proc_.read_into(rel, into, &err)) {
-      case ReadStatus::kOk:
-        return Outcome::kOk;
-      case ReadStatus::kAbsent:
-        return Outcome::kGone;
-      case ReadStatus::kDenied:
-        note_error(rel, err, key, 0);
-        return Outcome::kFailed;
-      case ReadStatus::kError:
-        note_error(rel, err, key, 1);
-        return Outcome::kFailed;
+  // Which files of a process were refused. Hardened hosts audit every denied open, so a refused
+  // file is not tried again for that process (pid, start time): the failure is counted and
+  // logged once, not at every scrape.
+  enum File : unsigned {
+    kStatus = 1,
+    kLimits = 2,
+    kMaps = 4,
+    kSmaps = 8,
+    kCmdline = 16,
+    kFd = 32,
+    kTask = 64,
+    kExe = 128
+  };
+  struct Refused {
+    unsigned files = 0;
+    bool logged = false;
+  };
+
+  // ENOENT/ESRCH mean the process exited (not an error); permission and other errors are
+  // counted by reason, remembered and logged once per process.
+  Outcome settle(ReadStatus st, int err, const Key& key, File file, const std::string& rel) {
+    if (st == ReadStatus::kOk) return Outcome::kOk;
+    if (st == ReadStatus::kAbsent) return Outcome::kGone;
+    read_errors_[st == ReadStatus::kDenied ? 0 : 1] += 1;
+    auto& r = refused_[key];
+    if (st == ReadStatus::kDenied) r.files |= file;
+    if (!r.logged) {
+      r.logged = true;
+      log_warn("cannot read process file (not retried for this process)",
+               {{"collector", "process"}, {"path", proc_.path(rel)}, {"err", std::strerror(err)}});
     }
     return Outcome::kFailed;
   }
 
-  Outcome status_of(ReadStatus st, const std::string& rel, int err, const Key* key) {
-    if (st == ReadStatus::kOk) return Outcome::kOk;
-    if (st == ReadStatus::kAbsent) return Outcome::kGone;
-    note_error(rel, err, key, st == ReadStatus::kDenied ? 0 : 1);
-    return Outcome::kFailed;
+  bool refused(const Key& key, File file) const {
+    auto it = refused_.find(key);
+    return it != refused_.end() && (it->second.files & file);
   }
 
-  void note_error(const std::string& rel, int err, const Key* key, int reason) {
-    read_errors_[reason] += 1;
-    // Hardened hosts audit every denied open: say it once per process, not every scrape.
-    if (key && !logged_.insert(*key).second) return;
-    log_warn("cannot read process file",
-             {{"collector", "process"}, {"path", proc_.path(rel)}, {"err", std::strerror(err)}});
+  Outcome read(const Key& key, File file, const std::string& rel, std::string& into) {
+    if (refused(key, file)) return Outcome::kFailed;
+    int err = 0;
+    auto st = proc_.read_into(rel, into, &err);
+    return settle(st, err, key, file, rel);
   }
 
   void read_process(const std::string& pid) {
     const std::string dir = pid + "/";
-    if (read(dir + "stat", buf_, nullptr) != Outcome::kOk) return;
+    int err = 0;
+    if (proc_.read_into(dir + "stat", buf_, &err) != ReadStatus::kOk) return;  // gone
     ProcStat ps;
     try {
       ps = parse_proc_stat(buf_);
@@ -168,14 +181,7 @@ class ProcessCollector : public Collector {
     const Key key{ps.pid, ps.starttime_ticks};
     seen_.insert(key);
     const int group = matcher_.match(
-        ps.comm,
-        [&] {
-          std::string target;
-          int err = 0;
-          if (proc_.readlink(dir + "exe", target, &err) != ReadStatus::kOk) return std::string();
-          return target.substr(target.rfind('/') + 1);
-        },
-        [&] { return cmdline(dir, &key); });
+        ps.comm, [&] { return exe_name(dir, key); }, [&] { return cmdline(dir, key); });
 
     Reading r;
     r.key = key;
@@ -194,18 +200,18 @@ class ProcessCollector : public Collector {
     r.threads = static_cast<double>(ps.num_threads);
     r.start_time = btime_.value_or(0) + static_cast<double>(ps.starttime_ticks) / ticks_;
     try {
-      auto o = read(dir + "status", buf_, &key);
+      auto o = read(key, kStatus, dir + "status", buf_);
       if (o == Outcome::kGone) return;
       if (o == Outcome::kOk) r.status = parse_status(buf_);
-      o = read(dir + "limits", buf_, &key);
+      o = read(key, kLimits, dir + "limits", buf_);
       if (o == Outcome::kGone) return;
       if (o == Outcome::kOk) r.max_fds = parse_limits_open_files(buf_).soft;
-      o = read(dir + "maps", buf_, &key);
+      o = read(key, kMaps, dir + "maps", buf_);
       if (o == Outcome::kGone) return;
       if (o == Outcome::kOk) r.maps = parse_maps(buf_);
       if (context_switches(dir, ps.num_threads, key, r) == Outcome::kGone) return;
       if (g.smaps && r.status.vm_rss && *r.status.vm_rss <= g.smaps_max_rss_bytes) {
-        o = read(dir + "smaps_rollup", buf_, &key);
+        o = read(key, kSmaps, dir + "smaps_rollup", buf_);
         if (o == Outcome::kGone) return;
         if (o == Outcome::kOk) r.pss = parse_smaps_rollup_pss(buf_);
       }
@@ -215,16 +221,26 @@ class ProcessCollector : public Collector {
                {{"collector", "process"}, {"pid", pid}, {"err", e.what()}});
       return;
     }
-    if (g.per_process && ps.comm.rfind("qemu", 0) == 0) r.domain = qemu_domain(cmdline(dir, &key));
+    if (g.per_process && ps.comm.rfind("qemu", 0) == 0) r.domain = qemu_domain(cmdline(dir, key));
     readings_.push_back(std::move(r));
   }
 
-  std::string cmdline(const std::string& dir, const Key* key) {
-    if (read(dir + "cmdline", buf2_, key) != Outcome::kOk) return "";
+  std::string cmdline(const std::string& dir, const Key& key) {
+    if (read(key, kCmdline, dir + "cmdline", buf2_) != Outcome::kOk) return "";
     return buf2_;
   }
 
+  std::string exe_name(const std::string& dir, const Key& key) {
+    if (refused(key, kExe)) return "";
+    std::string target;
+    int err = 0;
+    auto st = proc_.readlink(dir + "exe", target, &err);
+    if (settle(st, err, key, kExe, dir + "exe") != Outcome::kOk) return "";
+    return target.substr(target.rfind('/') + 1);
+  }
+
   Outcome count_fds(const std::string& dir, bool kinds, const Key& key, Reading& r) {
+    if (refused(key, kFd)) return Outcome::kFailed;
     std::uint64_t n = 0;
     int err = 0;
     const std::string fd_dir = dir + "fd";
@@ -237,7 +253,7 @@ class ProcessCollector : public Collector {
           if (names) names->emplace_back(name);
         },
         &err);
-    auto o = status_of(st, fd_dir, err, &key);
+    auto o = settle(st, err, key, kFd, fd_dir);
     if (o != Outcome::kOk) return o;
     r.fds = n;
     if (!names) return Outcome::kOk;
@@ -246,7 +262,7 @@ class ProcessCollector : public Collector {
       const std::string link = fd_dir + "/" + name;
       st = proc_.readlink(link, target, &err);
       if (st == ReadStatus::kAbsent) continue;  // closed since the listing
-      if (status_of(st, link, err, &key) != Outcome::kOk) return Outcome::kFailed;
+      if (settle(st, err, key, kFd, link) != Outcome::kOk) return Outcome::kFailed;
       ++r.kinds[static_cast<std::size_t>(classify_fd_target(target))];
     }
     r.has_kinds = true;
@@ -264,16 +280,17 @@ class ProcessCollector : public Collector {
       }
       return Outcome::kOk;
     }
+    if (refused(key, kTask)) return Outcome::kFailed;
     tids_.clear();
     int err = 0;
     const std::string task = dir + "task";
     auto st = proc_.list_dir(
         task, [&](std::string_view t) { tids_.emplace_back(t); }, &err);
-    auto o = status_of(st, task, err, &key);
+    auto o = settle(st, err, key, kTask, task);
     if (o != Outcome::kOk) return o;
     double vol = 0, invol = 0;
     for (const auto& tid : tids_) {
-      o = read(task + "/" + tid + "/status", buf_, &key);
+      o = read(key, kTask, task + "/" + tid + "/status", buf_);
       if (o == Outcome::kGone) continue;  // a thread that ended; its switches go with it
       if (o != Outcome::kOk) return Outcome::kFailed;
       auto s = parse_status(buf_);
@@ -303,7 +320,7 @@ class ProcessCollector : public Collector {
       last_[r.key] = r.counters;
     }
     std::erase_if(last_, [&](const auto& kv) { return !seen_.count(kv.first); });
-    std::erase_if(logged_, [&](const Key& k) { return !seen_.count(k); });
+    std::erase_if(refused_, [&](const auto& kv) { return !seen_.count(kv.first); });
   }
 
   struct Sums {
@@ -485,7 +502,8 @@ class ProcessCollector : public Collector {
   std::vector<Counters> totals_;
   std::vector<bool> ever_;  // per group: has had a process since start-up
   std::unordered_map<Key, Counters, KeyHash> last_;
-  std::unordered_set<Key, KeyHash> seen_, logged_;
+  std::unordered_set<Key, KeyHash> seen_;
+  std::unordered_map<Key, Refused, KeyHash> refused_;
   std::array<double, 2> read_errors_{};  // permission, other
   // Reused across scrapes: the walk reads thousands of files.
   std::string buf_, buf2_;

@@ -5,7 +5,12 @@
 source "$(dirname "$0")/lib.sh"
 GOLDEN="$SRC_DIR/tests/golden/fixture.metrics"
 
-start_exporter "$EXPORTER" --path.procfs="$SRC_DIR/tests/fixtures/proc" \
+# The fixture root: the /proc files of tests/fixtures/proc and the real /proc/PID trees of
+# tests/fixtures/proc-pids.tar.gz (a qemu, keepalived, haproxy with 10,000 fds, ovs-vswitchd
+# with 5,000 mappings, a hostile comm, a zombie, kthreadd).
+cp -r "$SRC_DIR/tests/fixtures/proc" "$WORK/proc"
+tar -xzf "$SRC_DIR/tests/fixtures/proc-pids.tar.gz" -C "$WORK/proc"
+start_exporter "$EXPORTER" --path.procfs="$WORK/proc" \
   --path.sysfs="$SRC_DIR/tests/fixtures/sys"
 scrape >"$WORK/raw"
 

@@ -44,13 +44,16 @@ free_port() {
 }
 
 # start_exporter BINARY [ARGS...]: starts it on a free loopback port, waits for /-/ready.
-# Sets PORT and EXPORTER_PID. Prefix with NETNS=name to run inside a network namespace.
+# Sets PORT and EXPORTER_PID. NETNS=name runs it inside a network namespace; WRAP="cmd args"
+# runs it under a wrapper (e.g. setpriv).
 start_exporter() {
   local bin=$1
   shift
   PORT=$(free_port)
   local prefix=()
   [[ -n "${NETNS:-}" ]] && prefix=(ip netns exec "$NETNS")
+  # shellcheck disable=SC2206  # WRAP is split into words on purpose
+  [[ -n "${WRAP:-}" ]] && prefix+=($WRAP)
   "${prefix[@]}" "$bin" --web.listen-address="127.0.0.1:$PORT" "$@" >>"$WORK/exporter.log" 2>&1 &
   EXPORTER_PID=$!
   PIDS+=("$EXPORTER_PID")

@@ -1,0 +1,251 @@
+#include "collectors/process/process_collector.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "exporter/config.h"
+#include "tests/unit/fixture.h"
+
+namespace virtnet::process {
+namespace {
+
+namespace fs = std::filesystem;
+using Fams = std::vector<prometheus::MetricFamily>;
+using P = testing::FixturePids;
+
+double value(const Fams& fams, const std::string& name,
+             const std::map<std::string, std::string>& want = {}) {
+  for (const auto& f : fams) {
+    if (f.name != name) continue;
+    for (const auto& m : f.metric) {
+      bool match = true;
+      for (const auto& [k, v] : want) {
+        bool found = false;
+        for (const auto& l : m.label) found = found || (l.name == k && l.value == v);
+        match = match && found;
+      }
+      if (match) return f.type == prometheus::MetricType::Counter ? m.counter.value : m.gauge.value;
+    }
+  }
+  return -1;
+}
+
+std::size_t samples(const Fams& fams, const std::string& name) {
+  for (const auto& f : fams) {
+    if (f.name == name) return f.metric.size();
+  }
+  return 0;
+}
+
+std::unique_ptr<Collector> make(const std::string& root, const std::string& yaml = "") {
+  Sources src;
+  src.proc = FsRoot(root);
+  auto info = process_info();
+  auto cfg = build_config({info}, "c.yml", yaml.empty() ? std::nullopt : std::optional(yaml), {});
+  return info.make(cfg.collectors.at("process").options, src);
+}
+
+Fams scrape(Collector& c) {
+  MetricSink sink;
+  EXPECT_EQ(c.collect(sink), CollectStatus::kOk);
+  return sink.take();
+}
+
+// A writable copy of the fixture tree, for the tests that change it.
+struct Tree {
+  fs::path root;
+  Tree() {
+    root = fs::temp_directory_path() /
+           ("virtnet-proc-tree-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
+    fs::create_directories(root);
+    for (const auto& e : fs::directory_iterator(testing::proc_root_with_pids())) {
+      const auto dest = root / e.path().filename();
+      // The 10,000-fd process is never changed here; linking it saves copying 10,000 symlinks.
+      if (e.path().filename() == std::to_string(P::kHaproxy)) {
+        fs::create_directory_symlink(e.path(), dest);
+      } else {
+        fs::copy(e.path(), dest, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+      }
+    }
+  }
+  ~Tree() { fs::remove_all(root); }
+  std::string pid(int p) const { return (root / std::to_string(p)).string(); }
+  static inline int n = 0;
+};
+
+TEST(ProcessCollector, GroupsOfTheFixtureTree) {
+  auto c = make(testing::proc_root_with_pids());
+  auto f = scrape(*c);
+  const std::string g = "virtnet_process_group_";
+  EXPECT_EQ(value(f, g + "processes", {{"group", "qemu"}}), 1);
+  EXPECT_EQ(value(f, g + "processes", {{"group", "keepalived"}}), 1);
+  EXPECT_EQ(value(f, g + "processes", {{"group", "haproxy"}}), 1);
+  EXPECT_EQ(value(f, g + "processes", {{"group", "ovs-vswitchd"}}), 1);
+  EXPECT_EQ(value(f, g + "processes", {{"group", "nova"}}), 1);  // the zombie
+  EXPECT_EQ(value(f, g + "processes", {{"group", "libvirtd"}}), 0);
+  // A group that never had a process says only that.
+  EXPECT_EQ(value(f, g + "cpu_seconds_total", {{"group", "libvirtd"}}), -1);
+
+  EXPECT_EQ(value(f, g + "open_fds", {{"group", "haproxy"}}), 10006);
+  EXPECT_EQ(value(f, g + "open_fds_by_kind", {{"group", "haproxy"}, {"kind", "socket"}}), 2500);
+  EXPECT_EQ(value(f, g + "open_fds_by_kind", {{"group", "haproxy"}, {"kind", "pipe"}}), 5004);
+  EXPECT_EQ(value(f, g + "max_fd_usage_ratio", {{"group", "haproxy"}}), 10006.0 / 20000);
+  EXPECT_GE(value(f, g + "mappings", {{"group", "ovs-vswitchd"}}), 5000);
+  EXPECT_EQ(value(f, g + "threads", {{"group", "qemu"}}), 9);
+  EXPECT_EQ(value(f, g + "context_switches_total", {{"group", "qemu"}, {"type", "voluntary"}}),
+            11);  // the sum over its 9 threads, not the main thread's 3
+  EXPECT_EQ(value(f, g + "resident_bytes", {{"group", "qemu"}}), 2884.0 * 1024);
+  EXPECT_EQ(value(f, g + "open_fds", {{"group", "nova"}}), 0);
+  EXPECT_EQ(value(f, "virtnet_process_read_errors_total", {{"reason", "permission"}}), 0);
+  EXPECT_EQ(value(f, "virtnet_process_read_errors_total", {{"reason", "other"}}), 0);
+  EXPECT_EQ(value(f, "virtnet_process_scanned"), 7);
+}
+
+TEST(ProcessCollector, PerProcessSeriesAndQemuDomain) {
+  auto c = make(testing::proc_root_with_pids());
+  auto f = scrape(*c);
+  const std::string qemu = std::to_string(P::kQemu), ka = std::to_string(P::kKeepalived);
+  EXPECT_EQ(value(f, "virtnet_process_threads",
+                  {{"group", "qemu"},
+                   {"pid", qemu},
+                   {"comm", "qemu-system-x86"},
+                   {"domain", "instance-0000002a"}}),
+            9);
+  EXPECT_EQ(value(f, "virtnet_process_open_fds", {{"pid", ka}, {"comm", "keepalived"}}), 46);
+  EXPECT_EQ(value(f, "virtnet_process_open_fds_by_kind", {{"pid", ka}, {"kind", "socket"}}), 10);
+  EXPECT_EQ(value(f, "virtnet_process_open_fds_by_kind", {{"pid", ka}, {"kind", "other"}}), 11);
+  EXPECT_EQ(value(f, "virtnet_process_max_fds", {{"pid", ka}}), 20000);
+  EXPECT_GT(value(f, "virtnet_process_start_time_seconds", {{"pid", ka}}), 1.7e9);
+  // haproxy is grouped but not per process by default.
+  EXPECT_EQ(value(f, "virtnet_process_open_fds", {{"pid", std::to_string(P::kHaproxy)}}), -1);
+}
+
+TEST(ProcessCollector, TopProcessesWhateverTheirGroup) {
+  auto c = make(testing::proc_root_with_pids(), "collectors:\n  process: {top_n: 2}\n");
+  auto f = scrape(*c);
+  EXPECT_EQ(samples(f, "virtnet_process_top_open_fds"), 2u);
+  EXPECT_EQ(value(f, "virtnet_process_top_open_fds",
+                  {{"pid", std::to_string(P::kHaproxy)}, {"group", "haproxy"}}),
+            10006);
+  const auto qemu_fds = std::distance(fs::directory_iterator(testing::proc_root_with_pids() + "/" +
+                                                             std::to_string(P::kQemu) + "/fd"),
+                                      fs::directory_iterator());
+  EXPECT_EQ(value(f, "virtnet_process_top_open_fds",
+                  {{"pid", std::to_string(P::kQemu)}, {"group", "qemu"}}),
+            static_cast<double>(qemu_fds));
+  EXPECT_EQ(value(f, "virtnet_process_top_open_fds", {{"pid", std::to_string(P::kKeepalived)}}),
+            -1);  // third
+  // The hostile comm is in no group; it is still listed by mapped memory when it ranks.
+  auto all = make(testing::proc_root_with_pids(), "collectors:\n  process: {top_n: 100}\n");
+  auto f2 = scrape(*all);
+  EXPECT_GT(value(f2, "virtnet_process_top_mapped_bytes", {{"comm", "a) b (c"}, {"group", "none"}}),
+            0);
+  // Kernel threads and zombies map nothing and are left out.
+  EXPECT_EQ(value(f2, "virtnet_process_top_mapped_bytes", {{"comm", "kthreadd"}}), -1);
+}
+
+TEST(ProcessCollector, ProcessGoneMidReadIsSkippedWithoutError) {
+  Tree t;
+  fs::remove(t.pid(P::kQemu) + "/status");  // stat was read, then the process exited
+  fs::remove_all(t.pid(P::kKeepalived) + "/fd");
+  auto c = make(t.root.string());
+  auto f = scrape(*c);
+  EXPECT_EQ(value(f, "virtnet_process_group_processes", {{"group", "qemu"}}), 0);
+  EXPECT_EQ(value(f, "virtnet_process_group_processes", {{"group", "keepalived"}}), 0);
+  EXPECT_EQ(value(f, "virtnet_process_read_errors_total", {{"reason", "other"}}), 0);
+  EXPECT_EQ(value(f, "virtnet_process_group_processes", {{"group", "haproxy"}}), 1);
+}
+
+TEST(ProcessCollector, MalformedFileIsCountedAndTheRestServed) {
+  Tree t;
+  std::ofstream(t.pid(P::kOvs) + "/maps") << "garbage\n";
+  auto c = make(t.root.string());
+  auto f = scrape(*c);
+  EXPECT_EQ(value(f, "virtnet_process_read_errors_total", {{"reason", "other"}}), 1);
+  EXPECT_EQ(value(f, "virtnet_process_group_processes", {{"group", "ovs-vswitchd"}}), 0);
+  EXPECT_EQ(value(f, "virtnet_process_group_processes", {{"group", "haproxy"}}), 1);
+}
+
+std::string with_field(const std::string& stat, int field, const std::string& v) {
+  // Rewrites a field (proc(5) numbering, >= 3) of a stat line.
+  auto close = stat.rfind(')');
+  std::string head = stat.substr(0, close + 1), rest = stat.substr(close + 2);
+  std::vector<std::string> f;
+  std::stringstream ss(rest);
+  for (std::string x; ss >> x;) f.push_back(x);
+  f[static_cast<std::size_t>(field - 3)] = v;
+  std::string out = head;
+  for (const auto& x : f) out += " " + x;
+  return out + "\n";
+}
+
+TEST(ProcessCollector, GroupCountersNeverGoBackAcrossPidReuse) {
+  Tree t;
+  const std::string stat_path = t.pid(P::kKeepalived) + "/stat";
+  const std::string original = testing::pid_file(P::kKeepalived, "stat");
+  std::ofstream(stat_path) << with_field(with_field(original, 14, "500"), 22, "1000");
+  auto c = make(t.root.string());
+  auto f1 = scrape(*c);
+  const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+  const std::map<std::string, std::string> user = {{"group", "keepalived"}, {"mode", "user"}};
+  EXPECT_EQ(value(f1, "virtnet_process_group_cpu_seconds_total", user), 500 / ticks);
+  // Same pid, later start time, less CPU: another process. The group counter adds its time.
+  std::ofstream(stat_path) << with_field(with_field(original, 14, "30"), 22, "2000");
+  auto f2 = scrape(*c);
+  EXPECT_EQ(value(f2, "virtnet_process_group_cpu_seconds_total", user), 530 / ticks);
+  // The same process again, 20 ticks later: only the increase is added.
+  std::ofstream(stat_path) << with_field(with_field(original, 14, "50"), 22, "2000");
+  auto f3 = scrape(*c);
+  EXPECT_EQ(value(f3, "virtnet_process_group_cpu_seconds_total", user), 550 / ticks);
+  // It exits: the counter stays.
+  fs::remove_all(t.pid(P::kKeepalived));
+  auto f4 = scrape(*c);
+  EXPECT_EQ(value(f4, "virtnet_process_group_cpu_seconds_total", user), 550 / ticks);
+  EXPECT_EQ(value(f4, "virtnet_process_group_processes", {{"group", "keepalived"}}), 0);
+}
+
+TEST(ProcessCollector, CustomGroupsOnCmdlineAndExe) {
+  auto c = make(testing::proc_root_with_pids(),
+                "collectors:\n  process:\n    groups:\n"
+                "      - {name: vms, cmdline: 'guest=instance-[0-9a-f]+', per_process: true}\n"
+                "      - {name: helpers, comm: ['ovs-*', 'hap*'], smaps: true}\n");
+  auto f = scrape(*c);
+  EXPECT_EQ(value(f, "virtnet_process_group_processes", {{"group", "vms"}}), 1);
+  EXPECT_EQ(value(f, "virtnet_process_group_processes", {{"group", "helpers"}}), 2);
+  EXPECT_EQ(value(f, "virtnet_process_group_processes", {{"group", "qemu"}}), -1);  // replaced
+}
+
+std::string config_error(const std::string& yaml) {
+  try {
+    build_config({process_info()}, "c.yml", yaml, {});
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "(accepted)";
+}
+
+TEST(ProcessConfig, GroupErrorsHavePositions) {
+  const std::string pre = "collectors:\n  process:\n    groups:\n";
+  EXPECT_EQ(config_error(pre + "      - {name: a, comm: [x], colour: red}\n"),
+            "c.yml:4:30: unknown group key \"colour\" (known: name, comm, exe, cmdline, "
+            "per_process, fd_kinds, smaps, smaps_max_rss_bytes)");
+  EXPECT_EQ(config_error(pre + "      - {name: a, cmdline: 'qemu(('}\n"),
+            "c.yml:4:28: invalid regular expression \"qemu((\": missing ): qemu((");
+  EXPECT_EQ(config_error(pre + "      - {name: a}\n"),
+            "c.yml:4:9: group a matches nothing: give comm, exe or cmdline");
+  EXPECT_EQ(config_error(pre + "      - {name: a, comm: [x]}\n      - {name: a, comm: [y]}\n"),
+            "c.yml:5:9: duplicate group name \"a\"");
+  EXPECT_EQ(config_error(pre + "      - {name: a, comm: x}\n"),
+            "c.yml:4:25: comm must be a list of names");
+  EXPECT_EQ(config_error(pre + "      - {name: a, comm: [x], per_process: often}\n"),
+            "c.yml:4:43: per_process must be a boolean");
+  EXPECT_EQ(config_error(pre + "      {name: a}\n"), "c.yml:4:7: groups must be a list");
+  EXPECT_EQ(config_error("collectors:\n  process: {top_n: 101}\n"),
+            "c.yml:2:20: top_n must be between 0 and 100, got 101");
+}
+
+}  // namespace
+}  // namespace virtnet::process
