@@ -28,6 +28,7 @@ ProcStat parse_proc_stat(std::string_view text) {
   if (at(3).size() != 1) throw ParseError("stat: bad state in " + quote_line(text));
   s.state = at(3)[0];
   s.ppid = parse_i64(at(4), "stat ppid");
+  s.flags = parse_u64(at(9), "stat flags");
   s.minflt = parse_u64(at(10), "stat minflt");
   s.majflt = parse_u64(at(12), "stat majflt");
   s.utime_ticks = parse_u64(at(14), "stat utime");

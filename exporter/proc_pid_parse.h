@@ -13,6 +13,7 @@ struct ProcStat {
   std::string comm;                   // 2, without the parentheses; may hold spaces and ')'
   char state = '?';                   // 3
   std::int64_t ppid = 0;              // 4
+  std::uint64_t flags = 0;            // 9, PF_* (PF_KTHREAD marks kernel threads)
   std::uint64_t minflt = 0;           // 10
   std::uint64_t majflt = 0;           // 12
   std::uint64_t utime_ticks = 0;      // 14
@@ -26,6 +27,8 @@ struct ProcStat {
 // Throws ParseError. The comm is taken between the first '(' and the last ')', as the kernel
 // writes it unescaped.
 ProcStat parse_proc_stat(std::string_view text);
+
+inline constexpr std::uint64_t kPfKthread = 0x00200000;  // include/linux/sched.h
 
 struct Limit {
   std::optional<std::uint64_t> soft, hard;  // nullopt = unlimited

@@ -3,6 +3,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -99,6 +102,21 @@ ReadStatus FsRoot::readlink(std::string_view relative, std::string& out, int* er
   out.assign(buf, static_cast<std::size_t>(n));
   *error = 0;
   return ReadStatus::kOk;
+}
+
+bool FsRoot::is_procfs() const {
+  if (!procfs_) {
+    struct statfs fs {};
+    procfs_ = ::statfs(root_.c_str(), &fs) == 0 && fs.f_type == PROC_SUPER_MAGIC;
+  }
+  return *procfs_;
+}
+
+std::optional<std::uint64_t> FsRoot::proc_fd_count(std::string_view relative) const {
+  if (!is_procfs()) return std::nullopt;
+  struct stat st {};
+  if (::stat(path(relative).c_str(), &st) != 0 || st.st_size <= 0) return std::nullopt;
+  return static_cast<std::uint64_t>(st.st_size);
 }
 
 }  // namespace virtnet

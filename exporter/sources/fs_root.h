@@ -1,7 +1,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -31,11 +33,17 @@ class FsRoot {
   ReadStatus list_dir(std::string_view relative, const std::function<void(std::string_view)>& entry,
                       int* error) const;
   ReadStatus readlink(std::string_view relative, std::string& out, int* error) const;
+  // The number of open fds of /proc/PID/fd from stat(2)'s st_size (Linux >= 6.2), without
+  // listing the directory. nullopt when the root is not a real procfs (a fixture tree) or the
+  // kernel reports 0 (older kernels; or no fds): list the directory then.
+  std::optional<std::uint64_t> proc_fd_count(std::string_view relative) const;
+  bool is_procfs() const;
 
   static constexpr std::size_t kDefaultMaxBytes = 4u << 20;
 
  private:
   std::string root_;
+  mutable std::optional<bool> procfs_;  // checked once, on first use
 };
 
 // ENOENT and ESRCH mean the file (or the process behind it) is gone: not an error.

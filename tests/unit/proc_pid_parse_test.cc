@@ -36,6 +36,7 @@ TEST(ProcStatParse, KernelThreadAndZombie) {
       "0 0 0 0 0 0 2147483647 0 0 0 0 0 1 0 0 0 0 0 0 0 0 0 0 0 0 0");
   EXPECT_EQ(k.comm, "kthreadd");
   EXPECT_EQ(k.vsize_bytes, 0u);
+  EXPECT_TRUE(k.flags & kPfKthread);
   auto z = parse_proc_stat(
       "77 (defunct) Z 1 77 77 0 -1 4227148 0 0 0 0 0 0 0 0 20 0 1 0 500 0 0 "
       "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0");

@@ -8,37 +8,16 @@
 
 #include "exporter/config.h"
 #include "tests/unit/fixture.h"
+#include "tests/unit/metric_lookup.h"
 
 namespace virtnet::process {
 namespace {
 
 namespace fs = std::filesystem;
-using Fams = std::vector<prometheus::MetricFamily>;
+using testing::Fams;
+using testing::samples;
+using testing::value;
 using P = testing::FixturePids;
-
-double value(const Fams& fams, const std::string& name,
-             const std::map<std::string, std::string>& want = {}) {
-  for (const auto& f : fams) {
-    if (f.name != name) continue;
-    for (const auto& m : f.metric) {
-      bool match = true;
-      for (const auto& [k, v] : want) {
-        bool found = false;
-        for (const auto& l : m.label) found = found || (l.name == k && l.value == v);
-        match = match && found;
-      }
-      if (match) return f.type == prometheus::MetricType::Counter ? m.counter.value : m.gauge.value;
-    }
-  }
-  return -1;
-}
-
-std::size_t samples(const Fams& fams, const std::string& name) {
-  for (const auto& f : fams) {
-    if (f.name == name) return f.metric.size();
-  }
-  return 0;
-}
 
 std::unique_ptr<Collector> make(const std::string& root, const std::string& yaml = "") {
   Sources src;

@@ -132,6 +132,8 @@ TEST(ProcStatFixtures, HostileCommZombieKernelThread) {
   auto k = parse_proc_stat(pid_file(P::kKthreadd, "stat"));
   EXPECT_EQ(k.comm, "kthreadd");
   EXPECT_EQ(k.vsize_bytes, 0u);
+  EXPECT_TRUE(k.flags & kPfKthread);  // a real kernel thread's flags
+  EXPECT_FALSE(parse_proc_stat(pid_file(P::kQemu, "stat")).flags & kPfKthread);
   EXPECT_EQ(parse_limits_open_files(pid_file(P::kHaproxy, "limits")).soft, 20000u);
 }
 

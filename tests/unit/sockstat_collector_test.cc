@@ -15,6 +15,7 @@
 #include "exporter/config.h"
 #include "exporter/sources/sock_diag.h"
 #include "tests/unit/fixture.h"
+#include "tests/unit/metric_lookup.h"
 
 namespace virtnet::sockstat {
 namespace {
@@ -60,32 +61,9 @@ struct Harness {
   }
 };
 
-using Fams = std::vector<prometheus::MetricFamily>;
-
-// Value of the sample whose labels include all of `want`; -1 if none.
-double value(const Fams& fams, const std::string& name,
-             const std::map<std::string, std::string>& want = {}) {
-  for (const auto& f : fams) {
-    if (f.name != name) continue;
-    for (const auto& m : f.metric) {
-      bool match = true;
-      for (const auto& [k, v] : want) {
-        bool found = false;
-        for (const auto& l : m.label) found = found || (l.name == k && l.value == v);
-        match = match && found;
-      }
-      if (match) return m.gauge.value;
-    }
-  }
-  return -1;
-}
-
-std::size_t samples(const Fams& fams, const std::string& name) {
-  for (const auto& f : fams) {
-    if (f.name == name) return f.metric.size();
-  }
-  return 0;
-}
+using testing::Fams;
+using testing::samples;
+using testing::value;
 
 TEST(SockstatCollector, FixtureTree) {
   Harness h;
