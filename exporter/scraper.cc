@@ -120,7 +120,8 @@ void Scraper::set_collectors(std::vector<std::unique_ptr<Collector>> enabled,
   workers_.swap(workers);
   std::lock_guard sl(status_mu_);
   status_ = std::move(listing);
-  // `workers` (the old set) is destroyed here, outside no lock the HTTP side needs.
+  // The old set (now in `workers`) is destroyed after both locks are released, so a scrape
+  // never waits on it; a worker stuck in a system call is detached, not joined.
 }
 
 std::chrono::milliseconds Scraper::budget(std::optional<double> scraper_timeout) const {

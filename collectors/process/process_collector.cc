@@ -61,6 +61,8 @@ struct Candidate {
 
 enum class Outcome { kOk, kGone, kFailed };
 
+constexpr std::size_t kMaxMapsBytes = 64u << 20;
+
 constexpr std::string_view kP = "virtnet_process_";
 
 std::string m(std::string_view suffix) {
@@ -158,10 +160,11 @@ class ProcessCollector : public Collector {
     return it != refused_.end() && (it->second.files & file);
   }
 
-  Outcome read(const Key& key, File file, const std::string& rel, std::string& into) {
+  Outcome read(const Key& key, File file, const std::string& rel, std::string& into,
+               std::size_t max_bytes = FsRoot::kDefaultMaxBytes) {
     if (refused(key, file)) return Outcome::kFailed;
     int err = 0;
-    auto st = proc_.read_into(rel, into, &err);
+    auto st = proc_.read_into(rel, into, &err, max_bytes);
     return settle(st, err, key, file, rel);
   }
 
@@ -209,9 +212,12 @@ class ProcessCollector : public Collector {
       o = read(key, kLimits, dir + "limits", buf_);
       if (o == Outcome::kGone) return;
       if (o == Outcome::kOk) r.max_fds = parse_limits_open_files(buf_).soft;
-      o = read(key, kMaps, dir + "maps", buf_);
+      // ~100 bytes a mapping: the default 4 MiB cap would cut a 40,000-mapping process (a big
+      // database or JVM) mid-line. The buffer is let go after such a read, not kept.
+      o = read(key, kMaps, dir + "maps", buf_, kMaxMapsBytes);
       if (o == Outcome::kGone) return;
       if (o == Outcome::kOk) r.maps = parse_maps(buf_);
+      if (buf_.capacity() > FsRoot::kDefaultMaxBytes) std::string().swap(buf_);
       if (context_switches(dir, ps.num_threads, key, r) == Outcome::kGone) return;
       if (g.smaps && r.status.vm_rss && *r.status.vm_rss <= g.smaps_max_rss_bytes) {
         o = read(key, kSmaps, dir + "smaps_rollup", buf_);
