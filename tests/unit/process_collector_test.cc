@@ -186,7 +186,7 @@ TEST(ProcessCollector, GroupCountersNeverGoBackAcrossPidReuse) {
   EXPECT_EQ(value(f4, "virtnet_process_group_processes", {{"group", "keepalived"}}), 0);
 }
 
-TEST(ProcessCollector, CustomGroupsOnCmdlineAndExe) {
+TEST(ProcessCollector, CustomGroupsOnCmdlineCommPrefixAndSmaps) {
   auto c = make(testing::proc_root_with_pids(),
                 "collectors:\n  process:\n    groups:\n"
                 "      - {name: vms, cmdline: 'guest=instance-[0-9a-f]+', per_process: true}\n"
@@ -195,6 +195,28 @@ TEST(ProcessCollector, CustomGroupsOnCmdlineAndExe) {
   EXPECT_EQ(value(f, "virtnet_process_group_processes", {{"group", "vms"}}), 1);
   EXPECT_EQ(value(f, "virtnet_process_group_processes", {{"group", "helpers"}}), 2);
   EXPECT_EQ(value(f, "virtnet_process_group_processes", {{"group", "qemu"}}), -1);  // replaced
+  EXPECT_GT(value(f, "virtnet_process_group_pss_bytes", {{"group", "helpers"}}), 0);
+  EXPECT_EQ(value(f, "virtnet_process_group_pss_bytes", {{"group", "vms"}}), -1);  // not asked
+  // smaps_rollup is not read for processes above the RSS bound.
+  auto small = make(testing::proc_root_with_pids(),
+                    "collectors:\n  process:\n    groups:\n"
+                    "      - {name: helpers, comm: ['ovs-*'], smaps: true, "
+                    "smaps_max_rss_bytes: 4096}\n");
+  EXPECT_EQ(value(scrape(*small), "virtnet_process_group_pss_bytes", {{"group", "helpers"}}), -1);
+}
+
+TEST(ProcessCollector, ExeMatchingReadsTheLinkOnlyWhenCommDoesNotDecide) {
+  Tree t;
+  fs::create_symlink("/usr/sbin/octavia-agent", t.pid(P::kWeird) + "/exe");
+  auto c = make(t.root.string(),
+                "collectors:\n  process:\n    groups:\n"
+                "      - {name: ka, comm: [keepalived]}\n"
+                "      - {name: agent, exe: [octavia-agent]}\n");
+  auto f = scrape(*c);
+  EXPECT_EQ(value(f, "virtnet_process_group_processes", {{"group", "agent"}}), 1);
+  EXPECT_EQ(value(f, "virtnet_process_group_processes", {{"group", "ka"}}), 1);
+  // The other processes have no exe link in the fixture: absent, not an error.
+  EXPECT_EQ(value(f, "virtnet_process_read_errors_total", {{"reason", "other"}}), 0);
 }
 
 std::string config_error(const std::string& yaml) {
