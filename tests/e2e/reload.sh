@@ -12,9 +12,12 @@ wait_for() {  # wait_for DESCRIPTION COMMAND...: polls for up to 5 s
   done
   fail "timed out waiting for: $what"
 }
-has_sockstat() { scrape | grep -q '^virtnet_sockstat_sockets_used '; }
-lacks_sockstat() { ! scrape | grep -q '^virtnet_sockstat_'; }
-has_peers() { scrape | grep -q '^virtnet_sockstat_tcp_peer_sockets{'; }
+# Scrape into a file, then grep: `scrape | grep -q` under pipefail fails whenever grep stops
+# reading before curl is done (SIGPIPE), and `! scrape | grep` would pass on a failed scrape.
+scraped_has() { scrape "${2:-/metrics}" >"$WORK/r" && grep -q "$1" "$WORK/r"; }
+has_sockstat() { scraped_has '^virtnet_sockstat_sockets_used '; }
+lacks_sockstat() { scrape >"$WORK/r" && ! grep -q '^virtnet_sockstat_' "$WORK/r"; }
+has_peers() { scraped_has '^virtnet_sockstat_tcp_peer_sockets{'; }
 log_has() { grep -q "$1" "$WORK/exporter.log"; }
 
 printf 'collectors:\n  sockstat: {enabled: true}\n' >"$CFG"
@@ -25,7 +28,7 @@ printf 'collectors:\n  sockstat: {enabled: false}\n' >"$CFG"
 kill -HUP "$EXPORTER_PID"
 wait_for "sockstat disabled by reload" lacks_sockstat
 log_has 'msg="configuration reloaded"' || fail "no reload log line"
-scrape / | grep -q '<tr><td>sockstat</td><td>no</td><td>disabled</td>' ||
+scraped_has '<tr><td>sockstat</td><td>no</td><td>disabled</td>' / ||
   fail "landing page does not show sockstat disabled"
 
 printf 'collectors:\n  sockstat: {enabled: true, tcp_peers: maybe}\n' >"$CFG"
