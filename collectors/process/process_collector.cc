@@ -7,10 +7,11 @@
 #include <cstring>
 #include <optional>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "collectors/process/process_config.h"
+#include "collectors/process/process_metrics.h"
 #include "collectors/process/process_parse.h"
+#include "collectors/process/process_state.h"
 #include "exporter/logging.h"
 #include "exporter/parse_error.h"
 #include "exporter/proc_pid_parse.h"
@@ -19,57 +20,9 @@ namespace virtnet::process {
 
 namespace {
 
-// A process is known by (pid, start time): a reused pid is a different process.
-struct Key {
-  std::int64_t pid;
-  std::uint64_t start;
-  bool operator==(const Key&) const = default;
-};
-struct KeyHash {
-  std::size_t operator()(const Key& k) const {
-    return std::hash<std::int64_t>()(k.pid) * 31u + std::hash<std::uint64_t>()(k.start);
-  }
-};
-
-// Counter readings of one process, for the group counters.
-struct Counters {
-  double user = 0, system = 0, voluntary = 0, involuntary = 0;
-};
-
-// What one scrape read of a process in a group.
-struct Reading {
-  Key key{};
-  int group = -1;
-  std::string comm, domain;
-  Counters counters;
-  bool has_ctxt = false;
-  double threads = 0, start_time = 0;
-  std::optional<std::uint64_t> fds, max_fds, pss;
-  std::array<std::uint64_t, kFdKinds> kinds{};
-  bool has_kinds = false;
-  Status status;
-  std::optional<MapsSummary> maps;
-};
-
-// Candidates for the top-N lists, kept for every process.
-struct Candidate {
-  std::int64_t pid;
-  std::string comm;
-  int group;
-  std::uint64_t fds, mapped;
-};
-
 enum class Outcome { kOk, kGone, kFailed };
 
 constexpr std::size_t kMaxMapsBytes = 64u << 20;
-
-constexpr std::string_view kP = "virtnet_process_";
-
-std::string m(std::string_view suffix) {
-  std::string s(kP);
-  s += suffix;
-  return s;
-}
 
 class ProcessCollector : public Collector {
  public:
@@ -113,10 +66,13 @@ class ProcessCollector : public Collector {
     }
     readings_.clear();
     candidates_.clear();
-    seen_.clear();
+    scanned_ = 0;
+    ++generation_;
     for (const auto& pid : pids_) read_process(pid);
     update_totals();
-    emit(out);
+    ScrapeView view{matcher_.groups(),  readings_,    candidates_, totals_, ever_, top_n_,
+                    btime_.has_value(), read_errors_, scanned_};
+    emit_process_metrics(out, view);
     return CollectStatus::kOk;
   }
 
@@ -134,10 +90,19 @@ class ProcessCollector : public Collector {
     kTask = 64,
     kExe = 128
   };
-  struct Refused {
-    unsigned files = 0;
-    bool logged = false;
+  // What is kept about a process between scrapes, keyed on (pid, start time).
+  struct ProcState {
+    std::uint64_t generation = 0;  // the last scrape that saw it
+    Counters last;                 // for the group counters
+    unsigned refused = 0;          // File bits refused with EACCES: not tried again
+    bool logged = false;           // a read failure was logged
+    // The group and qemu domain do not change while the comm does not: matched once (cmdline and
+    // exe groups read a file for that), again after an exec changes the comm.
+    std::string comm;
+    int group = kUnmatched;
+    std::optional<std::string> domain;
   };
+  static constexpr int kUnmatched = -2;
 
   // ENOENT/ESRCH mean the process exited (not an error); permission and other errors are
   // counted by reason, remembered and logged once per process.
@@ -145,10 +110,10 @@ class ProcessCollector : public Collector {
     if (st == ReadStatus::kOk) return Outcome::kOk;
     if (st == ReadStatus::kAbsent) return Outcome::kGone;
     read_errors_[st == ReadStatus::kDenied ? 0 : 1] += 1;
-    auto& r = refused_[key];
-    if (st == ReadStatus::kDenied) r.files |= file;
-    if (!r.logged) {
-      r.logged = true;
+    auto& p = procs_[key];
+    if (st == ReadStatus::kDenied) p.refused |= file;
+    if (!p.logged) {
+      p.logged = true;
       log_warn("cannot read process file (not retried for this process)",
                {{"collector", "process"}, {"path", proc_.path(rel)}, {"err", std::strerror(err)}});
     }
@@ -156,8 +121,8 @@ class ProcessCollector : public Collector {
   }
 
   bool refused(const Key& key, File file) const {
-    auto it = refused_.find(key);
-    return it != refused_.end() && (it->second.files & file);
+    auto it = procs_.find(key);
+    return it != procs_.end() && (it->second.refused & file);
   }
 
   Outcome read(const Key& key, File file, const std::string& rel, std::string& into,
@@ -182,13 +147,19 @@ class ProcessCollector : public Collector {
       return;
     }
     const Key key{ps.pid, ps.starttime_ticks};
-    seen_.insert(key);
+    ++scanned_;
     // Kernel threads have no files, maps or command line: nothing to read, and their fd
     // directories are refused to an unprivileged reader (an audit record each).
     if (ps.flags & kPfKthread) return;
-    const int group = matcher_.match(
-        ps.comm, [&] { return exe_name(dir, key); }, [&] { return cmdline(dir, key); });
-
+    auto& state = procs_[key];  // later procs_[key] calls find this entry: no rehash
+    state.generation = generation_;
+    if (state.group == kUnmatched || state.comm != ps.comm) {
+      state.group = matcher_.match(
+          ps.comm, [&] { return exe_name(dir, key); }, [&] { return cmdline(dir, key); });
+      state.comm = ps.comm;
+      state.domain.reset();
+    }
+    const int group = state.group;
     Reading r;
     r.key = key;
     r.group = group;
@@ -230,7 +201,10 @@ class ProcessCollector : public Collector {
                {{"collector", "process"}, {"pid", pid}, {"err", e.what()}});
       return;
     }
-    if (g.per_process && ps.comm.rfind("qemu", 0) == 0) r.domain = qemu_domain(cmdline(dir, key));
+    if (g.per_process && ps.comm.rfind("qemu", 0) == 0) {
+      if (!state.domain) state.domain = qemu_domain(cmdline(dir, key));
+      r.domain = *state.domain;
+    }
     readings_.push_back(std::move(r));
   }
 
@@ -325,8 +299,8 @@ class ProcessCollector : public Collector {
   void update_totals() {
     for (const auto& r : readings_) {
       auto& t = totals_[static_cast<std::size_t>(r.group)];
-      auto it = last_.find(r.key);
-      const Counters before = it == last_.end() ? Counters{} : it->second;
+      auto& state = procs_.at(r.key);
+      const Counters before = state.last;  // zeros for a process seen first
       auto add = [](double& total, double now, double then) { total += std::max(0.0, now - then); };
       add(t.user, r.counters.user, before.user);
       add(t.system, r.counters.system, before.system);
@@ -334,181 +308,15 @@ class ProcessCollector : public Collector {
         add(t.voluntary, r.counters.voluntary, before.voluntary);
         add(t.involuntary, r.counters.involuntary, before.involuntary);
       }
-      last_[r.key] = r.counters;
+      state.last.user = r.counters.user;
+      state.last.system = r.counters.system;
+      if (r.has_ctxt) {  // a scrape without them must not make the next one count all again
+        state.last.voluntary = r.counters.voluntary;
+        state.last.involuntary = r.counters.involuntary;
+      }
+      ever_[static_cast<std::size_t>(r.group)] = true;
     }
-    std::erase_if(last_, [&](const auto& kv) { return !seen_.count(kv.first); });
-    std::erase_if(refused_, [&](const auto& kv) { return !seen_.count(kv.first); });
-  }
-
-  struct Sums {
-    double processes = 0, fds = 0, threads = 0, resident = 0, anon = 0, swap = 0, mapped = 0,
-           writeable_private = 0, shared = 0, mappings = 0, pss = 0, usage = 0;
-    std::array<double, kFdKinds> kinds{};
-    bool has_pss = false;
-  };
-
-  static void memory(MetricSink& out, const std::string& prefix, const Labels& l,
-                     const Reading& r) {
-    auto g = [&](std::string_view what, const char* help, std::optional<std::uint64_t> v) {
-      if (v) out.gauge(prefix + std::string(what), help, static_cast<double>(*v), l);
-    };
-    g("resident_bytes", "Resident memory (VmRSS).", r.status.vm_rss);
-    g("anon_bytes", "Resident anonymous memory (RssAnon).", r.status.rss_anon);
-    g("swap_bytes", "Swapped-out anonymous memory (VmSwap).", r.status.vm_swap);
-    std::optional<std::uint64_t> mapped =
-        r.maps ? std::optional(r.maps->mapped_bytes) : r.status.vm_size;
-    g("mapped_bytes", "Mapped address space, as pmap -d's mapped (VmSize).", mapped);
-    if (r.maps) {
-      g("writeable_private_bytes", "Private writable mappings, as pmap -d's writeable/private.",
-        r.maps->writeable_private_bytes);
-      g("shared_bytes", "Shared mappings, as pmap -d's shared.", r.maps->shared_bytes);
-      g("mappings", "Number of memory mappings (lines of /proc/PID/maps).", r.maps->mappings);
-    }
-    g("pss_bytes", "Proportional set size, from smaps_rollup (groups with smaps only).", r.pss);
-  }
-
-  void emit(MetricSink& out) {
-    const auto& groups = matcher_.groups();
-    std::vector<Sums> sums(groups.size());
-    for (const auto& r : readings_) {
-      auto& s = sums[static_cast<std::size_t>(r.group)];
-      s.processes += 1;
-      s.threads += r.threads;
-      s.fds += static_cast<double>(r.fds.value_or(0));
-      if (r.fds && r.max_fds && *r.max_fds > 0) {
-        s.usage = std::max(s.usage, static_cast<double>(*r.fds) / static_cast<double>(*r.max_fds));
-      }
-      s.resident += static_cast<double>(r.status.vm_rss.value_or(0));
-      s.anon += static_cast<double>(r.status.rss_anon.value_or(0));
-      s.swap += static_cast<double>(r.status.vm_swap.value_or(0));
-      if (r.maps) {
-        s.mapped += static_cast<double>(r.maps->mapped_bytes);
-        s.writeable_private += static_cast<double>(r.maps->writeable_private_bytes);
-        s.shared += static_cast<double>(r.maps->shared_bytes);
-        s.mappings += static_cast<double>(r.maps->mappings);
-      } else {
-        s.mapped += static_cast<double>(r.status.vm_size.value_or(0));
-      }
-      if (r.pss) {
-        s.pss += static_cast<double>(*r.pss);
-        s.has_pss = true;
-      }
-      for (int k = 0; k < kFdKinds; ++k) s.kinds[k] += static_cast<double>(r.kinds[k]);
-    }
-
-    const std::string gp = m("group_");
-    for (std::size_t i = 0; i < groups.size(); ++i) {
-      const Labels l = {{"group", groups[i].name}};
-      const auto& s = sums[i];
-      const auto& t = totals_[i];
-      out.gauge(gp + "processes", "Processes in the group.", s.processes, l);
-      // A group that never had a process (most of the defaults on any one node) says only that.
-      if (s.processes > 0) ever_[i] = true;
-      if (!ever_[i]) continue;
-      out.counter(gp + "cpu_seconds_total", "CPU time of the group's processes, by mode.", t.user,
-                  {{"group", groups[i].name}, {"mode", "user"}});
-      out.counter(gp + "cpu_seconds_total", "CPU time of the group's processes, by mode.", t.system,
-                  {{"group", groups[i].name}, {"mode", "system"}});
-      out.counter(gp + "context_switches_total", "Context switches of the group's threads.",
-                  t.voluntary, {{"group", groups[i].name}, {"type", "voluntary"}});
-      out.counter(gp + "context_switches_total", "Context switches of the group's threads.",
-                  t.involuntary, {{"group", groups[i].name}, {"type", "involuntary"}});
-      if (s.processes == 0) continue;
-      out.gauge(gp + "open_fds", "Open file descriptors of the group's processes.", s.fds, l);
-      out.gauge(gp + "max_fd_usage_ratio",
-                "Highest open fds / soft fd limit among the group's processes.", s.usage, l);
-      out.gauge(gp + "threads", "Threads of the group's processes.", s.threads, l);
-      out.gauge(gp + "resident_bytes", "Resident memory (VmRSS) of the group.", s.resident, l);
-      out.gauge(gp + "anon_bytes", "Resident anonymous memory (RssAnon) of the group.", s.anon, l);
-      out.gauge(gp + "swap_bytes", "Swapped-out memory (VmSwap) of the group.", s.swap, l);
-      out.gauge(gp + "mapped_bytes", "Mapped address space of the group (pmap -d mapped).",
-                s.mapped, l);
-      out.gauge(gp + "writeable_private_bytes",
-                "Private writable mappings of the group (pmap -d writeable/private).",
-                s.writeable_private, l);
-      out.gauge(gp + "shared_bytes", "Shared mappings of the group (pmap -d shared).", s.shared, l);
-      out.gauge(gp + "mappings", "Memory mappings of the group's processes.", s.mappings, l);
-      if (s.has_pss) out.gauge(gp + "pss_bytes", "Proportional set size of the group.", s.pss, l);
-      if (groups[i].fd_kinds) {
-        for (int k = 0; k < kFdKinds; ++k) {
-          out.gauge(gp + "open_fds_by_kind", "Open fds of the group by kind.", s.kinds[k],
-                    {{"group", groups[i].name},
-                     {"kind", std::string(fd_kind_name(static_cast<FdKind>(k)))}});
-        }
-      }
-    }
-
-    for (const auto& r : readings_) {
-      const Group& g = groups[static_cast<std::size_t>(r.group)];
-      if (!g.per_process) continue;
-      Labels l = {{"group", g.name}, {"pid", std::to_string(r.key.pid)}, {"comm", r.comm}};
-      if (!r.domain.empty()) l.emplace_back("domain", r.domain);
-      auto with = [&](const char* k, const char* v) {
-        Labels x = l;
-        x.emplace_back(k, v);
-        return x;
-      };
-      if (r.fds) out.gauge(m("open_fds"), "Open file descriptors.", static_cast<double>(*r.fds), l);
-      if (r.max_fds) {
-        out.gauge(m("max_fds"), "Soft limit on open file descriptors (RLIMIT_NOFILE).",
-                  static_cast<double>(*r.max_fds), l);
-      }
-      if (r.has_kinds) {
-        for (int k = 0; k < kFdKinds; ++k) {
-          Labels x = l;
-          x.emplace_back("kind", std::string(fd_kind_name(static_cast<FdKind>(k))));
-          out.gauge(m("open_fds_by_kind"), "Open fds by kind (socket, pipe, anon_inode, ...).",
-                    static_cast<double>(r.kinds[k]), x);
-        }
-      }
-      out.gauge(m("threads"), "Threads.", r.threads, l);
-      out.counter(m("cpu_seconds_total"), "CPU time by mode.", r.counters.user,
-                  with("mode", "user"));
-      out.counter(m("cpu_seconds_total"), "CPU time by mode.", r.counters.system,
-                  with("mode", "system"));
-      if (r.has_ctxt) {
-        out.counter(m("context_switches_total"), "Context switches of all threads.",
-                    r.counters.voluntary, with("type", "voluntary"));
-        out.counter(m("context_switches_total"), "Context switches of all threads.",
-                    r.counters.involuntary, with("type", "involuntary"));
-      }
-      if (btime_) {
-        out.gauge(m("start_time_seconds"), "Start time, seconds since the epoch.", r.start_time, l);
-      }
-      memory(out, std::string(kP), l, r);
-    }
-
-    emit_top(out);
-    out.counter(m("read_errors_total"), "Process files that could not be read, by reason.",
-                read_errors_[0], {{"reason", "permission"}});
-    out.counter(m("read_errors_total"), "Process files that could not be read, by reason.",
-                read_errors_[1], {{"reason", "other"}});
-    out.gauge(m("scanned"), "Processes seen in the last scrape.",
-              static_cast<double>(seen_.size()));
-  }
-
-  void emit_top(MetricSink& out) {
-    if (top_n_ == 0) return;
-    const auto& groups = matcher_.groups();
-    auto top = [&](auto field, const char* metric, const char* help) {
-      const std::size_t n = std::min(top_n_, candidates_.size());
-      std::partial_sort(candidates_.begin(), candidates_.begin() + static_cast<long>(n),
-                        candidates_.end(), [&](const Candidate& a, const Candidate& b) {
-                          return field(a) != field(b) ? field(a) > field(b) : a.pid < b.pid;
-                        });
-      for (std::size_t i = 0; i < n; ++i) {
-        const auto& c = candidates_[i];
-        out.gauge(m(metric), help, static_cast<double>(field(c)),
-                  {{"pid", std::to_string(c.pid)},
-                   {"comm", c.comm},
-                   {"group", c.group >= 0 ? groups[static_cast<std::size_t>(c.group)].name
-                                          : std::string("none")}});
-      }
-    };
-    top([](const Candidate& c) { return c.fds; }, "top_open_fds",
-        "Open fds of the processes with the most, whatever their group.");
-    top([](const Candidate& c) { return c.mapped; }, "top_mapped_bytes",
-        "Mapped address space (VmSize) of the processes with the most, whatever their group.");
+    std::erase_if(procs_, [&](const auto& kv) { return kv.second.generation != generation_; });
   }
 
   FsRoot proc_;
@@ -518,9 +326,9 @@ class ProcessCollector : public Collector {
   std::optional<double> btime_;
   std::vector<Counters> totals_;
   std::vector<bool> ever_;  // per group: has had a process since start-up
-  std::unordered_map<Key, Counters, KeyHash> last_;
-  std::unordered_set<Key, KeyHash> seen_;
-  std::unordered_map<Key, Refused, KeyHash> refused_;
+  std::unordered_map<Key, ProcState, KeyHash> procs_;
+  std::uint64_t generation_ = 0;
+  std::size_t scanned_ = 0;
   std::array<double, 2> read_errors_{};  // permission, other
   // Reused across scrapes: the walk reads thousands of files.
   std::string buf_, buf2_;

@@ -219,6 +219,26 @@ TEST(ProcessCollector, ExeMatchingReadsTheLinkOnlyWhenCommDoesNotDecide) {
   EXPECT_EQ(value(f, "virtnet_process_read_errors_total", {{"reason", "other"}}), 0);
 }
 
+TEST(ProcessCollector, GroupAndDomainAreReadOncePerProcessAndRematchedAfterExec) {
+  Tree t;
+  auto c = make(t.root.string());
+  auto f1 = scrape(*c);
+  const std::string qemu = std::to_string(P::kQemu);
+  // The cmdline is not read again: the domain of a process does not change.
+  fs::remove(t.pid(P::kQemu) + "/cmdline");
+  auto f2 = scrape(*c);
+  EXPECT_EQ(value(f2, "virtnet_process_threads", {{"pid", qemu}, {"domain", "instance-0000002a"}}),
+            9);
+  // An exec keeps pid and start time but changes the comm: the process is matched again.
+  const std::string stat = testing::pid_file(P::kKeepalived, "stat");
+  std::string renamed = stat;
+  renamed.replace(renamed.find("(keepalived)"), 12, "(haproxy)");
+  std::ofstream(t.pid(P::kKeepalived) + "/stat") << renamed;
+  auto f3 = scrape(*c);
+  EXPECT_EQ(value(f3, "virtnet_process_group_processes", {{"group", "keepalived"}}), 0);
+  EXPECT_EQ(value(f3, "virtnet_process_group_processes", {{"group", "haproxy"}}), 2);
+}
+
 std::string config_error(const std::string& yaml) {
   try {
     build_config({process_info()}, "c.yml", yaml, {});

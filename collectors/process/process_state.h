@@ -1,0 +1,68 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "collectors/process/process_config.h"
+#include "collectors/process/process_parse.h"
+
+namespace virtnet::process {
+
+// A process is known by (pid, start time): a reused pid is a different process.
+struct Key {
+  std::int64_t pid;
+  std::uint64_t start;
+  bool operator==(const Key&) const = default;
+};
+struct KeyHash {
+  std::size_t operator()(const Key& k) const {
+    return std::hash<std::int64_t>()(k.pid) * 31u + std::hash<std::uint64_t>()(k.start);
+  }
+};
+
+// Counter readings of one process, for the group counters.
+struct Counters {
+  double user = 0, system = 0, voluntary = 0, involuntary = 0;
+};
+
+// What one scrape read of a process in a group.
+struct Reading {
+  Key key{};
+  int group = -1;
+  std::string comm, domain;
+  Counters counters;
+  bool has_ctxt = false;
+  double threads = 0, start_time = 0;
+  std::optional<std::uint64_t> fds, max_fds, pss;
+  std::array<std::uint64_t, kFdKinds> kinds{};
+  bool has_kinds = false;
+  Status status;
+  std::optional<MapsSummary> maps;
+};
+
+// Candidates for the top-N lists, kept for every process.
+struct Candidate {
+  std::int64_t pid;
+  std::string comm;
+  int group;
+  std::uint64_t fds, mapped;
+};
+
+// What the emitter needs from one scrape, and the state that outlives it.
+struct ScrapeView {
+  const std::vector<Group>& groups;
+  const std::vector<Reading>& readings;
+  std::vector<Candidate>& candidates;   // reordered by the top-N selection
+  const std::vector<Counters>& totals;  // per group, accumulated across scrapes
+  const std::vector<bool>& ever;        // per group: has had a process since start-up
+  std::size_t top_n;
+  bool has_btime;
+  std::array<double, 2> read_errors;  // permission, other
+  std::size_t scanned;
+};
+
+}  // namespace virtnet::process
