@@ -12,6 +12,13 @@ namespace virtnet {
 
 using Labels = std::vector<std::pair<std::string, std::string>>;
 
+// A collector's metric name: its prefix ("virtnet_sockstat_") and what is measured.
+inline std::string metric_name(std::string_view prefix, std::string_view suffix) {
+  std::string s(prefix);
+  s += suffix;
+  return s;
+}
+
 // Builds metric families at scrape time. The text serializer does not merge families of the same
 // name, so the sink keeps one family per name and appends samples to it.
 class MetricSink {

@@ -9,11 +9,7 @@ namespace {
 
 constexpr std::string_view kP = "virtnet_process_";
 
-std::string m(std::string_view suffix) {
-  std::string s(kP);
-  s += suffix;
-  return s;
-}
+std::string m(std::string_view suffix) { return metric_name(kP, suffix); }
 
 struct Sums {
   double processes = 0, fds = 0, threads = 0, resident = 0, anon = 0, swap = 0, mapped = 0,

@@ -21,11 +21,7 @@ namespace {
 
 constexpr std::string_view kPrefix = "virtnet_sockstat_";
 
-std::string metric(std::string_view suffix) {
-  std::string s(kPrefix);
-  s += suffix;
-  return s;
-}
+std::string metric(std::string_view suffix) { return metric_name(kPrefix, suffix); }
 
 struct PeerKey {
   std::uint8_t family;
