@@ -66,10 +66,9 @@ int run_exporter(int argc, char** argv, const std::vector<CollectorInfo>& regist
   sources.page_size = sysconf(_SC_PAGESIZE);
   sources.make_sock_diag = [] { return make_netlink_sock_diag(5000); };
 
-  Config config;
   Built built;
   try {
-    config = load_config(registry, flags.config_file, flags.overrides);
+    const Config config = load_config(registry, flags.config_file, flags.overrides);
     if (flags.config_check) {
       build_collectors(registry, config, sources);
       std::cout << "configuration OK\n";
@@ -119,7 +118,6 @@ int run_exporter(int argc, char** argv, const std::vector<CollectorInfo>& regist
         auto next_built = build_collectors(registry, next, sources);
         const auto names = enabled_names(next_built);
         scraper.set_collectors(std::move(next_built.enabled), std::move(next_built.listing));
-        config = std::move(next);
         log_info("configuration reloaded", {{"collectors", names}});
       } catch (const ConfigError& e) {
         log_error("reload failed, keeping the running configuration", {{"err", e.what()}});
