@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The process collector against real processes: a leaker stepped scrape by scrape, processes
-# exiting while they are read, and another user's process seen without privileges.
+# The process collector against real processes: a leaker stepped scrape by scrape, and processes
+# exiting while they are read. (Another user's process seen without privileges:
+# process_unprivileged.sh.)
 source "$(dirname "$0")/lib.sh"
 SHAPES="$BUILD_DIR/tests/proc_shapes"
 
@@ -60,26 +61,3 @@ expect_value 'virtnet_process_read_errors_total{reason="other"}' 0 "$WORK/c"
 expect_value 'virtnet_process_read_errors_total{reason="permission"}' 0 "$WORK/c"
 ! grep -q 'level=error' "$WORK/exporter.log" || fail "errors logged during churn"
 echo "churn: 20 scrapes while processes came and went, no error"
-
-# 3. Without privileges: the leaker is root's, the exporter runs as nobody. Its fd directory and
-# maps are refused: counted, logged once, and not tried again at the next scrapes.
-command -v setpriv >/dev/null || skip "setpriv (util-linux) not found"
-[[ $(id -u) -eq 0 ]] || skip "needs root to start the exporter as another user"
-kill -KILL "$EXPORTER_PID"
-: >"$WORK/exporter.log"
-chmod o+rx "$WORK"
-WRAP="setpriv --reuid=nobody --regid=nogroup --clear-groups" start_exporter "$EXPORTER" \
-  --no-collector.sockstat
-scrape >"$WORK/u1"
-e1=$(value 'virtnet_process_read_errors_total{reason="permission"}' "$WORK/u1")
-[[ $e1 -ge 2 ]] || fail "permission errors $e1, want at least the leaker's fd and maps"
-expect_value "virtnet_process_open_fds{$L}" absent "$WORK/u1"
-[[ $(value "virtnet_process_threads{$L}" "$WORK/u1") == 1 ]] || fail "leaker's readable series missing"
-scrape >"$WORK/u2"
-scrape >"$WORK/u3"
-e3=$(value 'virtnet_process_read_errors_total{reason="permission"}' "$WORK/u3")
-# Later scrapes only meet the processes that are new since (curl): far fewer than the first.
-[[ $((e3 - e1)) -le 6 ]] || fail "permission errors grew from $e1 to $e3: refused files retried"
-n=$(grep -c "cannot read process file.*path=[^ ]*/$P/" "$WORK/exporter.log" || true)
-[[ $n -eq 1 ]] || fail "the leaker's refusal was logged $n times, want once"
-echo "unprivileged: $e1 refusals at the first scrape, $e3 after three; logged once per process"
