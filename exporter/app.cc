@@ -75,7 +75,7 @@ int run_exporter(int argc, char** argv, const std::vector<CollectorInfo>& regist
       return 0;
     }
     built = build_collectors(registry, config, sources);
-  } catch (const ConfigError& e) {
+  } catch (const std::exception& e) {  // ConfigError, or anything a library threw (bad_alloc)
     if (flags.config_check) {
       std::cerr << e.what() << "\n";
     } else {
@@ -119,7 +119,9 @@ int run_exporter(int argc, char** argv, const std::vector<CollectorInfo>& regist
         const auto names = enabled_names(next_built);
         scraper.set_collectors(std::move(next_built.enabled), std::move(next_built.listing));
         log_info("configuration reloaded", {{"collectors", names}});
-      } catch (const ConfigError& e) {
+      } catch (const std::exception& e) {
+        // Whatever went wrong (a ConfigError, or std::bad_alloc from a library), the running
+        // collectors were not touched: set_collectors is the last step.
         log_error("reload failed, keeping the running configuration", {{"err", e.what()}});
       }
       continue;

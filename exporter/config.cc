@@ -1,12 +1,15 @@
 #include "exporter/config.h"
 
+#include <fcntl.h>
 #include <re2/re2.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
+#include <map>
 #include <sstream>
 
 #include "exporter/parse_error.h"
@@ -103,6 +106,36 @@ std::string key_of(const YAML::Node& key, const std::string& file) {
   return key.Scalar();
 }
 
+// yaml-cpp keeps every pair of a map, so a repeated key would silently be last-wins. Aliases
+// share nodes, so a walk (or YAML::Dump of a structured option) can cost exponentially more than
+// the text: count what is visited and stop early.
+constexpr std::size_t kMaxConfigNodes = 100000;
+
+void check_keys(const YAML::Node& node, const std::string& file, std::size_t& visited) {
+  if (++visited > kMaxConfigNodes) {
+    throw ConfigError(at(file, node.Mark()) + "more than " + std::to_string(kMaxConfigNodes) +
+                      " values (with aliases expanded)");
+  }
+  if (node.IsMap()) {
+    std::map<std::string, YAML::Mark> seen;
+    for (const auto& kv : node) {
+      if (kv.first.IsScalar()) {
+        auto [it, fresh] = seen.emplace(kv.first.Scalar(), kv.first.Mark());
+        if (!fresh) {
+          throw ConfigError(at(file, kv.first.Mark()) + "duplicate key " +
+                            quote_line(kv.first.Scalar()) + " (first at line " +
+                            std::to_string(it->second.line + 1) + ", column " +
+                            std::to_string(it->second.column + 1) + ")");
+        }
+      }
+      check_keys(kv.first, file, visited);
+      check_keys(kv.second, file, visited);
+    }
+  } else if (node.IsSequence()) {
+    for (const auto& item : node) check_keys(item, file, visited);
+  }
+}
+
 CollectorOptions defaults_for(const CollectorInfo& info) {
   CollectorOptions o;
   for (const auto& spec : info.options) {
@@ -120,6 +153,8 @@ void apply_yaml(const std::vector<CollectorInfo>& registry, const std::string& f
     throw ConfigError(at(file, e.mark) + e.msg);
   }
   if (root.IsNull()) return;
+  std::size_t visited = 0;
+  check_keys(root, file, visited);
   if (!root.IsMap()) throw ConfigError(at(file, root.Mark()) + "the top level must be a map");
   for (const auto& top : root) {
     const auto key = key_of(top.first, file);
@@ -255,14 +290,50 @@ Config build_config(const std::vector<CollectorInfo>& registry, const std::strin
   return cfg;
 }
 
+std::string read_config_file(const std::string& path) {
+  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, forever.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) throw ConfigError(path + ": cannot open: " + std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw ConfigError(path + ": cannot stat: " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) {
+    const char* what = S_ISDIR(st.st_mode)    ? "a directory"
+                       : S_ISFIFO(st.st_mode) ? "a FIFO"
+                       : S_ISCHR(st.st_mode)  ? "a character device"
+                       : S_ISBLK(st.st_mode)  ? "a block device"
+                       : S_ISSOCK(st.st_mode) ? "a socket"
+                                              : "not a regular file";
+    throw ConfigError(path + ": is " + std::string(what) + ", not a regular file");
+  }
+  const std::string too_big = path + ": larger than " + std::to_string(kMaxConfigBytes) +
+                              " bytes, the most a configuration file may have";
+  if (static_cast<std::uint64_t>(st.st_size) > kMaxConfigBytes) throw ConfigError(too_big);
+  // procfs files report size 0: the cap is enforced on what is read, not on what stat says.
+  std::string text(kMaxConfigBytes + 1, '\0');
+  std::size_t got = 0;
+  while (got < text.size()) {
+    const ssize_t n = ::read(fd, text.data() + got, text.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw ConfigError(path + ": cannot read: " + std::strerror(errno));
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  if (got > kMaxConfigBytes) throw ConfigError(too_big);
+  if (got == 0) {
+    throw ConfigError(path + ": is empty (a configuration file holds at least \"collectors:\")");
+  }
+  text.resize(got);
+  return text;
+}
+
 Config load_config(const std::vector<CollectorInfo>& registry, const std::string& path,
                    const FlagOverrides& flags) {
   if (path.empty()) return build_config(registry, "", std::nullopt, flags);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError(path + ": cannot open: " + std::strerror(errno));
-  std::stringstream buf;
-  buf << in.rdbuf();
-  return build_config(registry, path, buf.str(), flags);
+  return build_config(registry, path, read_config_file(path), flags);
 }
 
 }  // namespace virtnet

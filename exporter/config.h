@@ -39,7 +39,14 @@ struct FlagOverrides {
 Config build_config(const std::vector<CollectorInfo>& registry, const std::string& file_name,
                     const std::optional<std::string>& yaml_text, const FlagOverrides& flags);
 
-// Reads the file (if non-empty) and calls build_config.
+// The most a configuration file may hold; checked before parsing.
+inline constexpr std::size_t kMaxConfigBytes = 1u << 20;
+
+// Reads a configuration file: a regular file (not a directory, FIFO or device), not empty, at
+// most kMaxConfigBytes. Throws ConfigError "path: why".
+std::string read_config_file(const std::string& path);
+
+// Reads the file (if `path` is not empty) and calls build_config.
 Config load_config(const std::vector<CollectorInfo>& registry, const std::string& path,
                    const FlagOverrides& flags);
 

@@ -50,10 +50,22 @@ FlagsOutcome parse_flags(int argc, const char* const* argv,
   app.add_option("--web.telemetry-path", f.http.telemetry_path,
                  "Path under which to expose metrics.")
       ->capture_default_str();
-  app.add_option("--web.max-requests", f.http.threads,
-                 "HTTP worker threads, i.e. requests served at once.")
+  app.add_option("--web.max-requests", f.http.max_requests,
+                 "Scrapes served at once; more wait in line within their own deadline.")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
+  app.add_option("--web.max-connections", f.http.max_connections,
+                 "HTTP connections held at once; the surplus is closed on arrival.")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 4096));
+  app.add_option("--web.max-connections-per-ip", f.http.max_connections_per_ip,
+                 "HTTP connections held at once from one client address (0: no limit).")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 4096));
+  std::string idle = "10s";
+  app.add_option("--web.idle-timeout", idle,
+                 "Close a connection silent this long (reading a request, or kept alive).")
+      ->capture_default_str();
   app.add_option("--scrape.timeout", timeout,
                  "Scrape budget when the scraper sends no X-Prometheus-Scrape-Timeout-Seconds.")
       ->capture_default_str();
@@ -122,6 +134,14 @@ FlagsOutcome parse_flags(int argc, const char* const* argv,
     f.scrape_timeout = parse_duration(timeout);
   } catch (const std::invalid_argument& e) {
     err << "virtnet_exporter: error: --scrape.timeout: " << e.what() << "\n";
+    return {std::nullopt, 1};
+  }
+  try {
+    // libmicrohttpd counts in whole seconds: round up, at least 1.
+    const auto ms = parse_duration(idle).count();
+    f.http.idle_timeout = std::chrono::seconds((ms + 999) / 1000);
+  } catch (const std::invalid_argument& e) {
+    err << "virtnet_exporter: error: --web.idle-timeout: " << e.what() << "\n";
     return {std::nullopt, 1};
   }
   f.log_level = level == "debug"   ? LogLevel::kDebug

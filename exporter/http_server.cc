@@ -1,142 +1,244 @@
 #include "exporter/http_server.h"
 
-#include <CivetServer.h>
-#include <arpa/inet.h>
-#include <netdb.h>
+#include <microhttpd.h>
 #include <prometheus/text_serializer.h>
+#include <unistd.h>
 
-#include <cstring>
+#include <condition_variable>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
+#include <vector>
 
+#include "exporter/http_request.h"
 #include "exporter/landing_page.h"
 #include "exporter/listen_address.h"
 #include "exporter/logging.h"
+#include "exporter/metric_sink.h"
 
 namespace virtnet {
 
 namespace {
 
-std::mutex g_civet_log_mu;
-std::string g_civet_last_error;
+using Clock = Scraper::Clock;
 
-// civetweb logs several lines when it cannot start; the first names the cause (errno).
-int civet_log(const mg_connection*, const char* message) {
-  std::lock_guard lk(g_civet_log_mu);
-  if (g_civet_last_error.empty() && message) g_civet_last_error = message;
-  return 1;  // we report it ourselves
+constexpr const char* kText = "text/plain; charset=utf-8";
+constexpr const char* kExposition = "text/plain; version=0.0.4; charset=utf-8";
+
+// One per HTTP request: made when the request line arrives (the raw target is kept, before
+// libmicrohttpd decodes it), freed when the request completes.
+struct Request {
+  std::string raw_target;
+  Clock::time_point arrival = Clock::now();
+  bool queued = false;  // handed to the scrape pool; the connection is suspended
+  // Filled by the pool before it resumes the connection.
+  bool answered = false;
+  unsigned status = 0;
+  const char* content_type = kText;
+  std::string body;
+};
+
+struct Job {
+  Request* req;
+  MHD_Connection* conn;
+  std::set<std::string> only;
+  std::optional<double> timeout;
+};
+
+MHD_Result respond(MHD_Connection* conn, unsigned status, const char* type, std::string body,
+                   const char* allow = nullptr) {
+  auto* owned = new std::string(std::move(body));
+  MHD_Response* r = MHD_create_response_from_buffer_with_free_callback_cls(
+      owned->size(), owned->data(), [](void* p) { delete static_cast<std::string*>(p); }, owned);
+  if (!r) {
+    delete owned;
+    return MHD_NO;
+  }
+  MHD_add_response_header(r, "Content-Type", type);
+  MHD_add_response_header(r, "Cache-Control", "no-store");
+  if (allow) MHD_add_response_header(r, "Allow", allow);
+  const MHD_Result ok = MHD_queue_response(conn, status, r);
+  MHD_destroy_response(r);
+  return ok;
 }
 
-void send(mg_connection* conn, int code, const char* reason, const char* type,
-          const std::string& body, bool head_only = false) {
-  mg_printf(conn,
-            "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-            "Cache-Control: no-store\r\n\r\n",
-            code, reason, type, body.size());
-  if (!head_only) mg_write(conn, body.data(), body.size());
-}
-
-std::optional<double> scrape_timeout_header(mg_connection* conn) {
-  const char* h = mg_get_header(conn, "X-Prometheus-Scrape-Timeout-Seconds");
+std::optional<double> scrape_timeout_header(MHD_Connection* conn) {
+  const char* h =
+      MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Prometheus-Scrape-Timeout-Seconds");
   if (!h) return std::nullopt;
   char* end = nullptr;
-  double v = std::strtod(h, &end);
+  const double v = std::strtod(h, &end);
   if (end == h) return std::nullopt;
   return v;
 }
 
-std::string resolve_ipv4(const std::string& host) {
-  in_addr a{};
-  if (inet_pton(AF_INET, host.c_str(), &a) == 1) return host;
-  addrinfo hints{};
-  hints.ai_family = AF_INET;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* res = nullptr;
-  if (int rc = getaddrinfo(host.c_str(), nullptr, &hints, &res); rc != 0 || !res) {
-    throw std::runtime_error("--web.listen-address: cannot resolve \"" + host +
-                             "\" to an IPv4 address: " + gai_strerror(rc));
-  }
-  char buf[INET_ADDRSTRLEN];
-  inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(res->ai_addr)->sin_addr, buf, sizeof buf);
-  freeaddrinfo(res);
-  return buf;
+void mhd_log(void*, const char* fmt, va_list ap) {
+  char buf[512];
+  std::vsnprintf(buf, sizeof buf, fmt, ap);
+  std::string msg(buf);
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == '\r')) msg.pop_back();
+  // Per-connection events (a client that went away, the connection cap reached) are routine
+  // under load or attack: debug, so they cannot flood the log.
+  log_debug("http server", {{"detail", msg}});
 }
 
 }  // namespace
 
-struct HttpServer::Handlers {
-  struct Metrics : CivetHandler {
-    Scraper& scraper;
-    explicit Metrics(Scraper& s) : scraper(s) {}
-    bool handleGet(CivetServer*, mg_connection* conn) override { return serve(conn, false); }
-    bool handleHead(CivetServer*, mg_connection* conn) override { return serve(conn, true); }
-    bool serve(mg_connection* conn, bool head) {
-      std::set<std::string> only;
-      const mg_request_info* ri = mg_get_request_info(conn);
-      if (ri->query_string) {
-        std::string q = ri->query_string;
-        char value[256];
-        for (int i = 0;; ++i) {
-          int n = mg_get_var2(q.data(), q.size(), "collect[]", value, sizeof value,
-                              static_cast<size_t>(i));
-          if (n < 0) break;
-          only.insert(value);
-        }
-      }
-      std::string unknown;
-      auto families = scraper.scrape(scrape_timeout_header(conn), only, &unknown);
-      if (!unknown.empty()) {
-        send(conn, 400, "Bad Request", "text/plain; charset=utf-8",
-             "unknown or disabled collector in collect[]: " + unknown + "\n", head);
-        return true;
-      }
-      std::ostringstream os;
-      prometheus::TextSerializer().Serialize(os, families);
-      send(conn, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", os.str(), head);
-      return true;
-    }
-  };
-  struct Landing : CivetHandler {
-    Scraper& scraper;
-    std::string path;
-    Landing(Scraper& s, std::string p) : scraper(s), path(std::move(p)) {}
-    bool handleGet(CivetServer*, mg_connection* conn) override {
-      const mg_request_info* ri = mg_get_request_info(conn);
-      if (std::strcmp(ri->local_uri, "/") != 0) {
-        send(conn, 404, "Not Found", "text/plain; charset=utf-8", "404 page not found\n");
-        return true;
-      }
-      send(conn, 200, "OK", "text/html; charset=utf-8",
-           render_landing_page(scraper.status(), path, std::chrono::system_clock::now()));
-      return true;
-    }
-  };
-  struct Health : CivetHandler {
-    const std::atomic<bool>* ready;  // null: liveness, always OK
-    explicit Health(const std::atomic<bool>* r) : ready(r) {}
-    bool handleGet(CivetServer*, mg_connection* conn) override {
-      if (!ready) {
-        send(conn, 200, "OK", "text/plain; charset=utf-8", "Healthy\n");
-      } else if (*ready) {
-        send(conn, 200, "OK", "text/plain; charset=utf-8", "Ready\n");
-      } else {
-        send(conn, 503, "Service Unavailable", "text/plain; charset=utf-8", "Not ready\n");
-      }
-      return true;
-    }
-  };
+struct HttpServer::Impl {
+  Impl(const HttpOptions& o, Scraper& s) : opts(o), scraper(s) {}
 
-  Metrics metrics;
-  Landing landing;
-  Health healthy, ready;
-  Handlers(Scraper& s, const std::string& path, const std::atomic<bool>* r)
-      : metrics(s), landing(s, path), healthy(nullptr), ready(r) {}
+  const HttpOptions opts;
+  Scraper& scraper;
+  std::atomic<bool> ready{false};
+  int port = 0;
+  MHD_Daemon* daemon = nullptr;
+  // Counted on the event-loop thread, read by scrapes.
+  std::atomic<int> open_connections{0};
+  std::atomic<std::uint64_t> refused_connections{0};
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<Job> queue;
+  bool stopping = false;
+  std::vector<std::thread> pool;
+
+  // libmicrohttpd, at its own limit, stops accepting and lets the surplus wait in the kernel's
+  // backlog; below it, this refuses (closes at once) what is over the cap, so a client learns
+  // of it at once rather than at its timeout.
+  static MHD_Result on_accept(void* cls, const sockaddr*, socklen_t) {
+    auto* self = static_cast<Impl*>(cls);
+    if (self->open_connections.load() >= self->opts.max_connections) {
+      self->refused_connections.fetch_add(1);
+      return MHD_NO;
+    }
+    return MHD_YES;
+  }
+
+  static void on_connection(void* cls, MHD_Connection*, void**, MHD_ConnectionNotificationCode c) {
+    auto* self = static_cast<Impl*>(cls);
+    self->open_connections.fetch_add(c == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
+  }
+
+  void append_http_metrics(std::vector<prometheus::MetricFamily>& out) const {
+    MetricSink m;
+    m.gauge("virtnet_http_connections", "HTTP connections open, idle ones included.",
+            open_connections.load());
+    m.gauge("virtnet_http_connections_limit", "--web.max-connections.", opts.max_connections);
+    m.counter("virtnet_http_connections_refused_total",
+              "HTTP connections closed on arrival because --web.max-connections were open.",
+              static_cast<double>(refused_connections.load()));
+    for (auto& f : m.take()) out.push_back(std::move(f));
+  }
+
+  static void* on_uri(void*, const char* uri, MHD_Connection*) {
+    auto* r = new Request;
+    r->raw_target = uri ? uri : "";
+    return r;
+  }
+
+  static void on_completed(void*, MHD_Connection*, void** con_cls, MHD_RequestTerminationCode) {
+    delete static_cast<Request*>(*con_cls);
+    *con_cls = nullptr;
+  }
+
+  static MHD_Result on_request(void* cls, MHD_Connection* conn, const char*, const char* method,
+                               const char*, const char*, size_t* upload_size, void** con_cls) {
+    auto* self = static_cast<Impl*>(cls);
+    auto* req = static_cast<Request*>(*con_cls);
+    if (!req) return MHD_NO;  // not reached: on_uri makes one for every request
+    if (req->answered) {
+      return respond(conn, req->status, req->content_type, std::move(req->body));
+    }
+    if (req->queued) return MHD_YES;
+    *upload_size = 0;  // a body, if any, is not read
+    return self->route(conn, req, method);
+  }
+
+  MHD_Result route(MHD_Connection* conn, Request* req, std::string_view method) {
+    const auto target = split_target(req->raw_target);
+    const Route r = route_of(target.path, opts.telemetry_path);
+    if (r == Route::kNotFound) return respond(conn, 404, kText, "404 page not found\n");
+    if (!method_allowed(method)) {
+      return respond(conn, 405, kText, "405 method not allowed\n", "GET, HEAD");
+    }
+    switch (r) {
+      case Route::kLanding:
+        return respond(conn, 200, "text/html; charset=utf-8",
+                       render_landing_page(scraper.status(), opts.telemetry_path,
+                                           std::chrono::system_clock::now()));
+      case Route::kHealthy:
+        return respond(conn, 200, kText, "Healthy\n");
+      case Route::kReady:
+        if (ready) return respond(conn, 200, kText, "Ready\n");
+        return respond(conn, 503, kText, "Not ready\n");
+      case Route::kMetrics:
+        break;
+      case Route::kNotFound:
+        return MHD_NO;
+    }
+    auto filter = parse_collect_filter(target.query);
+    if (!filter.error.empty()) return respond(conn, 400, kText, filter.error + "\n");
+    {
+      // Suspended before the job is visible to the pool, which may resume it at once; under
+      // `mu`, so that no job is queued once the destructor has set `stopping`.
+      std::lock_guard lk(mu);
+      if (stopping) return respond(conn, 503, kText, "shutting down\n");
+      req->queued = true;
+      MHD_suspend_connection(conn);
+      queue.push_back({req, conn, std::move(filter.only), scrape_timeout_header(conn)});
+    }
+    cv.notify_one();
+    return MHD_YES;
+  }
+
+  void pool_loop() {
+    for (;;) {
+      Job job;
+      {
+        std::unique_lock lk(mu);
+        cv.wait(lk, [&] { return stopping || !queue.empty(); });
+        if (queue.empty()) return;  // stopping, nothing left
+        job = std::move(queue.front());
+        queue.pop_front();
+      }
+      run(job);
+    }
+  }
+
+  void run(Job& job) {
+    Request* req = job.req;
+    ScrapeRefusal refused;
+    try {
+      auto families = scraper.scrape(job.timeout, job.only, &refused, req->arrival);
+      if (refused.http_status) {
+        req->status = static_cast<unsigned>(refused.http_status);
+        req->body = refused.message + "\n";
+      } else {
+        append_http_metrics(families);
+        std::ostringstream os;
+        prometheus::TextSerializer().Serialize(os, families);
+        req->status = 200;
+        req->content_type = kExposition;
+        req->body = std::move(os).str();
+      }
+    } catch (const std::exception& e) {
+      log_error("scrape failed", {{"err", e.what()}});
+      req->status = 500;
+      req->body = "scrape failed\n";
+    }
+    req->answered = true;
+    MHD_resume_connection(job.conn);
+  }
 };
 
-HttpServer::HttpServer(const HttpOptions& opts, Scraper& scraper) {
+HttpServer::HttpServer(const HttpOptions& opts, Scraper& scraper)
+    : impl_(std::make_unique<Impl>(opts, scraper)) {
   ListenAddress addr;
   try {
     addr = parse_listen_address(opts.listen_address);
@@ -148,37 +250,45 @@ HttpServer::HttpServer(const HttpOptions& opts, Scraper& scraper) {
     throw std::runtime_error("--web.telemetry-path \"" + opts.telemetry_path +
                              "\": must start with / and not be / or under /-/");
   }
-  std::string ports = std::to_string(addr.port);
-  if (!addr.host.empty()) ports = resolve_ipv4(addr.host) + ":" + ports;
-  std::vector<std::string> options = {
-      "listening_ports",       ports,   "num_threads",       std::to_string(opts.threads),
-      "request_timeout_ms",    "30000", "enable_keep_alive", "yes",
-      "keep_alive_timeout_ms", "30000",
-  };
-  CivetCallbacks callbacks;
-  callbacks.log_message = civet_log;
-  {
-    std::lock_guard lk(g_civet_log_mu);
-    g_civet_last_error.clear();
+  const int fd = open_listen_socket(addr, opts.listen_address, &impl_->port);
+  const unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                         MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+  // libmicrohttpd's own limit is one above ours, so that on_accept refuses before it would
+  // stop accepting.
+  impl_->daemon = MHD_start_daemon(
+      flags, 0, &Impl::on_accept, impl_.get(), &Impl::on_request, impl_.get(),
+      MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
+      static_cast<unsigned>(opts.max_connections + 1), MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+      static_cast<unsigned>(opts.max_connections_per_ip), MHD_OPTION_NOTIFY_CONNECTION,
+      &Impl::on_connection, impl_.get(), MHD_OPTION_CONNECTION_TIMEOUT,
+      static_cast<unsigned>(opts.idle_timeout.count()), MHD_OPTION_URI_LOG_CALLBACK, &Impl::on_uri,
+      nullptr, MHD_OPTION_NOTIFY_COMPLETED, &Impl::on_completed, nullptr,
+      MHD_OPTION_EXTERNAL_LOGGER, &mhd_log, nullptr, MHD_OPTION_END);
+  if (!impl_->daemon) {
+    ::close(fd);
+    throw std::runtime_error("cannot start the HTTP server on " + opts.listen_address);
   }
-  try {
-    server_ = std::make_unique<CivetServer>(options, &callbacks);
-  } catch (const CivetException&) {
-    std::lock_guard lk(g_civet_log_mu);
-    throw std::runtime_error("cannot listen on " + opts.listen_address + ": " +
-                             (g_civet_last_error.empty() ? "unknown error" : g_civet_last_error));
+  for (int i = 0; i < opts.max_requests; ++i) {
+    impl_->pool.emplace_back([impl = impl_.get()] { impl->pool_loop(); });
   }
-  auto listening = server_->getListeningPorts();
-  port_ = listening.empty() ? addr.port : listening.front();
-  handlers_ = std::make_unique<Handlers>(scraper, opts.telemetry_path, &ready_);
-  server_->addHandler(opts.telemetry_path, handlers_->metrics);
-  server_->addHandler("/-/healthy", handlers_->healthy);
-  server_->addHandler("/-/ready", handlers_->ready);
-  server_->addHandler("/", handlers_->landing);
 }
 
 HttpServer::~HttpServer() {
-  if (server_) server_->close();
+  if (!impl_->daemon) return;
+  {
+    std::lock_guard lk(impl_->mu);
+    impl_->stopping = true;
+  }
+  impl_->cv.notify_all();
+  // Scrapes in progress return within 100 ms; those still queued are answered by the pool
+  // threads on their way out (stop() makes the scraper refuse them at once).
+  impl_->scraper.stop();
+  for (auto& t : impl_->pool) t.join();
+  // Nothing is suspended any more: every queued request was resumed by run().
+  MHD_stop_daemon(impl_->daemon);
 }
+
+void HttpServer::set_ready(bool ready) { impl_->ready = ready; }
+int HttpServer::port() const { return impl_->port; }
 
 }  // namespace virtnet

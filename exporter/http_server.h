@@ -1,36 +1,45 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 
 #include "exporter/scraper.h"
-
-class CivetServer;
 
 namespace virtnet {
 
 struct HttpOptions {
   std::string listen_address = ":10120";
   std::string telemetry_path = "/metrics";
-  int threads = 4;
+  // Scrapes served at once (threads running Scraper::scrape). More scrape requests wait in line
+  // within their own deadline; they never hold a connection slot's thread, since there is none.
+  int max_requests = 4;
+  // Connections held at once, idle or not; the surplus is accepted and closed at once.
+  int max_connections = 256;
+  // From one client address (0: no limit), so that one host cannot take every connection.
+  int max_connections_per_ip = 64;
+  // A connection silent this long is closed (while a request is read and between keep-alive
+  // requests). Idle connections cost an fd, not a thread.
+  std::chrono::seconds idle_timeout{10};
 };
 
 // Serves /metrics (or the configured path), the landing page at /, /-/healthy and /-/ready.
+// libmicrohttpd with one event-loop thread: connections wait in epoll, not in worker threads, so
+// idle or slow clients cannot starve the scrapes. A scrape is handed to a pool of max_requests
+// threads and its connection suspended until the answer is ready.
 class HttpServer {
  public:
   // Throws std::runtime_error with one operator-readable line (address in use, bad address).
   HttpServer(const HttpOptions& opts, Scraper& scraper);
-  ~HttpServer();
-  void set_ready(bool ready) { ready_ = ready; }
-  int port() const { return port_; }
+  ~HttpServer();  // stops taking requests, answers the queued ones 503, joins the pool
+  void set_ready(bool ready);
+  int port() const;
+
+  struct Impl;
 
  private:
-  struct Handlers;
-  std::unique_ptr<Handlers> handlers_;
-  std::unique_ptr<CivetServer> server_;
-  std::atomic<bool> ready_{false};
-  int port_ = 0;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace virtnet

@@ -9,6 +9,8 @@
 #include <ctime>
 #include <mutex>
 
+#include "exporter/utf8.h"
+
 namespace virtnet {
 
 namespace {
@@ -43,7 +45,14 @@ spdlog::level::level_enum to_spdlog(LogLevel l) {
   return spdlog::level::info;
 }
 
-void json_string(std::string& out, std::string_view s) {
+void json_string(std::string& out, std::string_view raw) {
+  // Log lines carry valid UTF-8 only: a field may quote bytes read from /proc or a config file.
+  std::string repaired;
+  std::string_view s = raw;
+  if (valid_utf8_prefix(raw) != raw.size()) {
+    append_utf8_repaired(repaired, raw, false);
+    s = repaired;
+  }
   out += '"';
   for (unsigned char c : s) {
     switch (c) {

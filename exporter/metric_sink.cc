@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "exporter/utf8.h"
+
 namespace virtnet {
 
 prometheus::ClientMetric& MetricSink::add(std::string_view name, std::string_view help,
@@ -16,7 +18,9 @@ prometheus::ClientMetric& MetricSink::add(std::string_view name, std::string_vie
   auto& family = families_[it->second];
   auto& metric = family.metric.emplace_back();
   metric.label.reserve(labels.size());
-  for (const auto& [k, v] : labels) metric.label.push_back({k, v});
+  // The one place every label value passes: whatever bytes a process, domain or interface name
+  // holds, what is exported is valid UTF-8 of bounded length.
+  for (const auto& [k, v] : labels) metric.label.push_back({k, sanitize_label_value(v)});
   return metric;
 }
 

@@ -20,7 +20,8 @@ inline std::string metric_name(std::string_view prefix, std::string_view suffix)
 }
 
 // Builds metric families at scrape time. The text serializer does not merge families of the same
-// name, so the sink keeps one family per name and appends samples to it.
+// name, so the sink keeps one family per name and appends samples to it. Label values may hold
+// any bytes: the sink makes them valid (sanitize_label_value), for every collector.
 class MetricSink {
  public:
   void gauge(std::string_view name, std::string_view help, double value, const Labels& labels = {});

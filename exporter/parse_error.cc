@@ -2,16 +2,23 @@
 
 #include <charconv>
 
+#include "exporter/utf8.h"
+
 namespace virtnet {
 
 std::string quote_line(std::string_view line) {
   constexpr std::size_t kMax = 120;
+  // Cut on a character boundary and repaired: the quote ends up in log lines and errors.
+  std::string shown;
+  append_utf8_repaired(shown, line.substr(0, kMax + 1), false);
+  const bool cut = shown.size() > kMax;
+  if (cut) shown.resize(utf8_cut(shown, kMax));
   std::string out = "\"";
-  for (char c : line.substr(0, kMax)) {
+  for (char c : shown) {
     if (c == '"' || c == '\\') out += '\\';
     out += (static_cast<unsigned char>(c) < 0x20) ? '?' : c;
   }
-  if (line.size() > kMax) out += "...";
+  if (cut || line.size() > kMax + 1) out += "...";
   out += '"';
   return out;
 }

@@ -11,7 +11,7 @@
 namespace virtnet {
 
 namespace {
-using Clock = std::chrono::steady_clock;
+using Clock = Scraper::Clock;
 
 struct RunResult {
   CollectStatus status = CollectStatus::kError;
@@ -57,9 +57,15 @@ class CollectorWorker {
     return true;
   }
 
-  std::optional<RunResult> wait(Clock::time_point deadline) {
+  // Waits until the collector is done, the deadline passes or `stopping` is set (checked every
+  // 100 ms: shutdown need not be prompter than that).
+  std::optional<RunResult> wait(Clock::time_point deadline, const std::atomic<bool>& stopping) {
     std::unique_lock lk(s_->mu);
-    if (!s_->cv.wait_until(lk, deadline, [&] { return s_->done; })) return std::nullopt;
+    for (;;) {
+      const auto slice = std::min(deadline, Clock::now() + std::chrono::milliseconds(100));
+      if (s_->cv.wait_until(lk, slice, [&] { return s_->done; })) break;
+      if (Clock::now() >= deadline || stopping) return std::nullopt;
+    }
     s_->done = false;
     return std::move(s_->result);
   }
@@ -116,8 +122,10 @@ void Scraper::set_collectors(std::vector<std::unique_ptr<Collector>> enabled,
                              std::vector<CollectorStatusView> listing) {
   std::vector<std::unique_ptr<CollectorWorker>> workers;
   for (auto& c : enabled) workers.push_back(std::make_unique<CollectorWorker>(std::move(c)));
-  std::lock_guard lk(scrape_mu_);
-  workers_.swap(workers);
+  {
+    std::lock_guard lk(scrape_mu_);
+    workers_.swap(workers);
+  }
   std::lock_guard sl(status_mu_);
   status_ = std::move(listing);
   // The old set (now in `workers`) is destroyed after both locks are released, so a scrape
@@ -132,19 +140,32 @@ std::chrono::milliseconds Scraper::budget(std::optional<double> scraper_timeout)
   return std::chrono::milliseconds(static_cast<long>((*scraper_timeout - margin) * 1000));
 }
 
+void Scraper::stop() { *stopping_ = true; }
+
 std::vector<prometheus::MetricFamily> Scraper::scrape(std::optional<double> scraper_timeout,
                                                       const std::set<std::string>& only,
-                                                      std::string* unknown) {
-  std::lock_guard lk(scrape_mu_);
+                                                      ScrapeRefusal* refused,
+                                                      std::optional<Clock::time_point> arrival) {
+  ScrapeRefusal ignored;
+  if (!refused) refused = &ignored;
+  const auto deadline = arrival.value_or(Clock::now()) + budget(scraper_timeout);
+  if (*stopping_) {
+    *refused = {503, "shutting down"};
+    return {};
+  }
+  std::unique_lock lk(scrape_mu_, std::defer_lock);
+  if (!lk.try_lock_until(deadline)) {
+    *refused = {503, "another scrape held the collectors until this scrape's deadline"};
+    return {};
+  }
   for (const auto& n : only) {
     if (std::none_of(workers_.begin(), workers_.end(),
                      [&](const auto& w) { return w->name() == n; })) {
-      if (unknown) *unknown = n;
+      *refused = {400, "unknown or disabled collector in collect[]: " + n};
       return {};
     }
   }
   const auto t0 = Clock::now();
-  const auto deadline = t0 + budget(scraper_timeout);
   std::vector<bool> wanted(workers_.size()), started(workers_.size());
   for (std::size_t i = 0; i < workers_.size(); ++i) {
     wanted[i] = only.empty() || only.count(workers_[i]->name()) > 0;
@@ -161,7 +182,7 @@ std::vector<prometheus::MetricFamily> Scraper::scrape(std::optional<double> scra
     if (!started[i]) {
       r.error = "still running since an earlier scrape";
       r.seconds = 0;
-    } else if (auto got = workers_[i]->wait(deadline)) {
+    } else if (auto got = workers_[i]->wait(deadline, *stopping_)) {
       r = std::move(*got);
     } else {
       r.error = "timed out";

@@ -2,6 +2,7 @@
 
 #include <prometheus/metric_family.h>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -15,6 +16,12 @@
 namespace virtnet {
 
 class CollectorWorker;
+
+// Why a scrape produced nothing: the server answers with this status and message.
+struct ScrapeRefusal {
+  int http_status = 0;  // 0: not refused
+  std::string message;
+};
 
 struct CollectorStatusView {
   std::string name;
@@ -40,12 +47,21 @@ class Scraper {
   void set_collectors(std::vector<std::unique_ptr<Collector>> enabled,
                       std::vector<CollectorStatusView> listing);
 
+  using Clock = std::chrono::steady_clock;
+
   // `scraper_timeout`: X-Prometheus-Scrape-Timeout-Seconds when the scraper sent it. `only`, when
-  // not empty, restricts the scrape to those collectors (collect[] in the URL); a name that is
-  // not an enabled collector is reported in `*unknown` and nothing is scraped.
+  // not empty, restricts the scrape to those collectors (collect[] in the URL). The budget counts
+  // from `arrival` (when the request came in; now if not given), so time spent waiting for a
+  // scrape thread or for another scrape is part of it. Nothing is scraped, and `*refused` says
+  // why, when a name in `only` is not an enabled collector (400), when another scrape held the
+  // collectors until the deadline (503), or after stop() (503).
   std::vector<prometheus::MetricFamily> scrape(std::optional<double> scraper_timeout,
                                                const std::set<std::string>& only = {},
-                                               std::string* unknown = nullptr);
+                                               ScrapeRefusal* refused = nullptr,
+                                               std::optional<Clock::time_point> arrival = {});
+
+  // Shutting down: scrapes waiting on collectors return now, later ones are refused at once.
+  void stop();
 
   std::vector<CollectorStatusView> status() const;
 
@@ -54,7 +70,8 @@ class Scraper {
 
  private:
   std::chrono::milliseconds default_budget_;
-  std::mutex scrape_mu_;  // one scrape at a time; also guards workers_
+  std::timed_mutex scrape_mu_;  // one scrape at a time; also guards workers_
+  std::shared_ptr<std::atomic<bool>> stopping_ = std::make_shared<std::atomic<bool>>(false);
   std::vector<std::unique_ptr<CollectorWorker>> workers_;
   mutable std::mutex status_mu_;
   std::vector<CollectorStatusView> status_;

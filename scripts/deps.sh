@@ -3,7 +3,7 @@
 # need; with --bench, what the benchmark needs. Installs only what is missing, non-interactively. Needs root (or sudo) to install.
 set -euo pipefail
 
-BUILD_PKGS=(build-essential cmake pkg-config prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev
+BUILD_PKGS=(build-essential cmake pkg-config prometheus-cpp-dev libmicrohttpd-dev libyaml-cpp-dev
   libspdlog-dev libfmt-dev libcli11-dev libnl-3-dev libnl-route-3-dev libnl-idiag-3-dev
   libre2-dev git)
 # promtool comes with Debian's prometheus package; clang builds the sanitizer and fuzz targets.

@@ -14,7 +14,6 @@ cmake --build build -j"$jobs"
 
 CC=clang CXX=clang++ cmake -S . -B build-san -DVIRTNET_TESTS=ON -DVIRTNET_SANITIZE=ON \
   -DVIRTNET_FUZZ=ON -DVIRTNET_FUZZ_SECONDS="${VIRTNET_FUZZ_SECONDS:-20}" >/dev/null
-cmake --build build-san -j"$jobs" --target unit_tests fuzz_sockstat fuzz_sock_diag fuzz_proc_pid fuzz_process \
-  fuzz_config
+cmake --build build-san -j"$jobs" --target unit_tests fuzz_targets
 (cd build-san && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --output-on-failure -L 'unit|fuzz' -j1)

@@ -15,6 +15,7 @@
 #include "exporter/logging.h"
 #include "exporter/parse_error.h"
 #include "exporter/proc_pid_parse.h"
+#include "exporter/utf8.h"
 
 namespace virtnet::process {
 
@@ -202,7 +203,8 @@ class ProcessCollector : public Collector {
       return;
     }
     if (g.per_process && ps.comm.rfind("qemu", 0) == 0) {
-      if (!state.domain) state.domain = qemu_domain(cmdline(dir, key));
+      // Kept as it will be exported: a -name of 131 KB must not sit in the state of every qemu.
+      if (!state.domain) state.domain = sanitize_label_value(qemu_domain(cmdline(dir, key)));
       r.domain = *state.domain;
     }
     readings_.push_back(std::move(r));

@@ -16,7 +16,10 @@ check() {  # check EXPECTED_RC EXPECTED_STDERR YAML [FLAGS...]
 
 check 0 "" $'collectors:\n  sockstat:\n    enabled: true\n    tcp_peers: true\n    tcp_peers_top_n: 10\n'
 grep -q "configuration OK" "$WORK/out" || fail "no OK message"
-check 0 "" ""
+check 1 'c.yml: is empty (a configuration file holds at least "collectors:")' ""
+check 0 "" $'# only a comment: every default\n'
+check 1 'c.yml:3:3: duplicate key "sockstat" (first at line 2, column 3)' \
+  $'collectors:\n  sockstat: {enabled: true}\n  sockstat: {enabled: false}\n'
 check 1 'c.yml:2:3: unknown collector "sockstats"' $'collectors:\n  sockstats: {}\n'
 check 1 'c.yml:3:5: unknown option "top_n" for collector sockstat (known: enabled, tcp_states, tcp_peers, tcp_peers_top_n)' \
   $'collectors:\n  sockstat:\n    top_n: 3\n'

@@ -11,7 +11,7 @@ CLEANUPS=()
 cleanup() {
   local p c
   for c in "${CLEANUPS[@]}"; do eval "$c" || true; done
-  # SIGKILL: civetweb takes ~1.5 s to stop; graceful SIGTERM is tested in reload.sh.
+  # SIGKILL: quicker than a clean stop; graceful SIGTERM is tested in reload.sh.
   for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
   rm -rf "$WORK"

@@ -16,8 +16,9 @@ start_exporter "$EXPORTER"
 expect_one_line_exit1 "cannot listen on 127.0.0.1:$PORT: .*Address already in use" \
   --web.listen-address="127.0.0.1:$PORT"
 expect_one_line_exit1 'want HOST:PORT' --web.listen-address=10120
-expect_one_line_exit1 'port must be a number from 1 to 65535' --web.listen-address=:99999
-expect_one_line_exit1 'IPv6 listen addresses are not supported' --web.listen-address='[::1]:10120'
+expect_one_line_exit1 'port must be a number from 0 to 65535' --web.listen-address=:99999
+expect_one_line_exit1 'want \[IPV6\]:PORT' --web.listen-address='[::1]10120'
+expect_one_line_exit1 'IPv6 address in brackets' --web.listen-address='::1:10120'
 expect_one_line_exit1 'cannot resolve' --web.listen-address=no-such-host.invalid:10120
 expect_one_line_exit1 'must start with /' --web.telemetry-path=metrics --web.listen-address=127.0.0.1:1
 expect_one_line_exit1 'not expected: --web.listen' --web.listen=:1

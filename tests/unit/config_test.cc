@@ -1,6 +1,11 @@
 #include "exporter/config.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
 
 #include "tests/support/test_collectors.h"
 
@@ -31,6 +36,15 @@ std::vector<CollectorInfo> registry() {
 
 Config parse(const std::string& yaml, const FlagOverrides& flags = {}) {
   return build_config(registry(), "c.yml", yaml, flags);
+}
+
+std::string build_error(const std::string& yaml) {
+  try {
+    build_config(builtin_collectors(), "c.yml", yaml, {});
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "(accepted)";
 }
 
 std::string error_of(const std::string& yaml, const FlagOverrides& flags = {}) {
@@ -145,6 +159,71 @@ TEST(Config, MissingFile) {
     EXPECT_EQ(std::string(e.what()),
               "/nonexistent/virtnet.yml: cannot open: No such file or directory");
   }
+}
+
+std::string read_error(const std::string& path) {
+  try {
+    read_config_file(path);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "(accepted)";
+}
+
+// Each of these passed --config.check, hung it or aborted the exporter.
+TEST(Config, FilesThatAreNotConfigurations) {
+  char dir[] = "/tmp/virtnet-config-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string d = dir;
+  EXPECT_EQ(read_error(d), d + ": is a directory, not a regular file");
+  ASSERT_EQ(mkfifo((d + "/fifo").c_str(), 0600), 0);
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(read_error(d + "/fifo"), d + "/fifo: is a FIFO, not a regular file");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(1));  // no writer: no wait
+  EXPECT_EQ(read_error("/dev/zero"), "/dev/zero: is a character device, not a regular file");
+  // A regular file to stat, with size 0, that cannot be read.
+  EXPECT_EQ(read_error("/proc/self/mem"), "/proc/self/mem: cannot read: Input/output error");
+  std::ofstream(d + "/empty").close();
+  EXPECT_NE(read_error(d + "/empty").find("is empty"), std::string::npos);
+  {
+    std::ofstream big(d + "/big");
+    big << "collectors:\n" << std::string(kMaxConfigBytes, '#') << "\n";
+  }
+  EXPECT_NE(read_error(d + "/big").find("larger than 1048576 bytes"), std::string::npos);
+  {
+    std::ofstream ok(d + "/ok.yml");
+    ok << "collectors:\n  beta: {}\n";
+  }
+  EXPECT_EQ(read_config_file(d + "/ok.yml"), "collectors:\n  beta: {}\n");
+  for (auto f : {"/fifo", "/empty", "/big", "/ok.yml"}) unlink((d + f).c_str());
+  rmdir(dir);
+}
+
+TEST(Config, DuplicateKeysAreRefusedWithBothPositions) {
+  EXPECT_EQ(error_of("collectors:\n  alpha: {enabled: true}\n  alpha: {enabled: false}\n"),
+            "c.yml:3:3: duplicate key \"alpha\" (first at line 2, column 3)");
+  EXPECT_EQ(error_of("collectors:\n  alpha:\n    count: 2\n    count: 3\n"),
+            "c.yml:4:5: duplicate key \"count\" (first at line 3, column 5)");
+  EXPECT_EQ(error_of("collectors: {}\ncollectors: {}\n"),
+            "c.yml:2:1: duplicate key \"collectors\" (first at line 1, column 1)");
+  // Inside a structured option (process groups are a list of maps).
+  EXPECT_NE(
+      build_error("collectors:\n  process:\n    groups:\n      - {name: a, name: b, comm: [x]}\n")
+          .find("duplicate key \"name\""),
+      std::string::npos);
+}
+
+TEST(Config, AliasExpansionIsBounded) {
+  // Each level refers to the one before nine times: 9^8 values once expanded.
+  std::string y = "a0: &a0 [x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i <= 8; ++i) {
+    y += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+    for (int k = 0; k < 9; ++k) y += (k ? ", *a" : "*a") + std::to_string(i - 1);
+    y += "]\n";
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_NE(error_of(y).find("more than 100000 values"), std::string::npos);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
 }
 
 TEST(Config, BuiltinDefaultsAreValid) {

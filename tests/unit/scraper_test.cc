@@ -130,14 +130,66 @@ TEST(Scraper, CollectFilter) {
   cs.push_back(make("test_fail"));
   Scraper s(1s);
   s.set_collectors(std::move(cs), {});
-  std::string unknown;
-  auto f = s.scrape(std::nullopt, {"fast"}, &unknown);
-  EXPECT_TRUE(unknown.empty());
+  ScrapeRefusal refused;
+  auto f = s.scrape(std::nullopt, {"fast"}, &refused);
+  EXPECT_EQ(refused.http_status, 0);
   EXPECT_EQ(sample(f, "virtnet_scrape_collector_success", "fast"), 1);
   EXPECT_EQ(sample(f, "virtnet_scrape_collector_success", "test_fail"), -1);
-  f = s.scrape(std::nullopt, {"nope"}, &unknown);
-  EXPECT_EQ(unknown, "nope");
+  f = s.scrape(std::nullopt, {"nope"}, &refused);
+  EXPECT_EQ(refused.http_status, 400);
+  EXPECT_NE(refused.message.find("nope"), std::string::npos);
   EXPECT_TRUE(f.empty());
+}
+
+// The budget counts from the request's arrival: a request that waited in line has less left.
+TEST(Scraper, BudgetCountsFromArrival) {
+  std::vector<std::unique_ptr<Collector>> cs;
+  CollectorOptions o;
+  o.set("sleep_ms", std::int64_t{400});
+  for (auto& info : virtnet::testing::misbehaving_collectors()) {
+    if (info.name == "test_slow") cs.push_back(info.make(o, Sources{}));
+  }
+  Scraper s(1s);
+  s.set_collectors(std::move(cs), {});
+  // Arrived 700 ms ago with a 1 s budget: 300 ms left, the 400 ms collector is late.
+  const auto t0 = Scraper::Clock::now();
+  auto f = s.scrape(std::nullopt, {}, nullptr, t0 - 700ms);
+  EXPECT_EQ(sample(f, "virtnet_scrape_collector_success", "test_slow"), 0);
+  EXPECT_LT(Scraper::Clock::now() - t0, 600ms);
+}
+
+// A scrape that cannot have the collectors before its deadline is refused (503), not late.
+TEST(Scraper, WaitingForAnotherScrapeIsBoundedByTheDeadline) {
+  std::vector<std::unique_ptr<Collector>> cs;
+  cs.push_back(make("test_slow"));  // sleeps 3 s
+  Scraper s(2s);
+  s.set_collectors(std::move(cs), {});
+  std::thread first([&] { s.scrape(std::nullopt); });
+  std::this_thread::sleep_for(100ms);
+  ScrapeRefusal refused;
+  const auto t0 = Scraper::Clock::now();
+  s.scrape(1.0, {}, &refused);  // 0.9 s budget; the first holds the collectors for 2 s
+  EXPECT_EQ(refused.http_status, 503);
+  EXPECT_LT(Scraper::Clock::now() - t0, 1500ms);
+  first.join();
+}
+
+TEST(Scraper, StopReleasesAWaitingScrape) {
+  std::vector<std::unique_ptr<Collector>> cs;
+  cs.push_back(make("test_slow"));
+  Scraper s(10s);
+  s.set_collectors(std::move(cs), {});
+  const auto t0 = Scraper::Clock::now();
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(200ms);
+    s.stop();
+  });
+  s.scrape(std::nullopt);
+  EXPECT_LT(Scraper::Clock::now() - t0, 1s);
+  stopper.join();
+  ScrapeRefusal refused;
+  s.scrape(std::nullopt, {}, &refused);
+  EXPECT_EQ(refused.http_status, 503);
 }
 
 TEST(Scraper, StatusForTheLandingPage) {
