@@ -1,6 +1,7 @@
 #include "exporter/app.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <iostream>
@@ -92,6 +93,21 @@ int run_exporter(int argc, char** argv, const std::vector<CollectorInfo>& regist
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
+
+  // Every held connection is an fd: raise the soft limit to the hard one (as Go programs do by
+  // themselves), so the connection cap, not EMFILE, is what turns clients away.
+  rlimit nofile{};
+  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+    nofile.rlim_cur = nofile.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &nofile);
+    getrlimit(RLIMIT_NOFILE, &nofile);
+  }
+  if (nofile.rlim_cur != RLIM_INFINITY &&
+      nofile.rlim_cur < static_cast<rlim_t>(flags.http.max_connections) + 128) {
+    log_warn("--web.max-connections is near the open files limit; raise LimitNOFILE",
+             {{"max_connections", std::to_string(flags.http.max_connections)},
+              {"nofile", std::to_string(nofile.rlim_cur)}});
+  }
 
   Scraper scraper(flags.scrape_timeout);
   std::unique_ptr<HttpServer> server;

@@ -36,6 +36,7 @@ constexpr const char* kExposition = "text/plain; version=0.0.4; charset=utf-8";
 struct Request {
   std::string raw_target;
   Clock::time_point arrival = Clock::now();
+  bool seen = false;    // the access handler's first call (headers only) is past
   bool queued = false;  // handed to the scrape pool; the connection is suspended
   // Filled by the pool before it resumes the connection.
   bool answered = false;
@@ -147,6 +148,10 @@ struct HttpServer::Impl {
     *con_cls = nullptr;
   }
 
+  // libmicrohttpd calls this once with the headers, again for each piece of a body, and once
+  // more when the request is complete. A response queued before that last call makes it close the
+  // connection, so errors are answered at once (the body is not read) and everything else only
+  // when the request is complete, which keeps Prometheus' connection alive between scrapes.
   static MHD_Result on_request(void* cls, MHD_Connection* conn, const char*, const char* method,
                                const char*, const char*, size_t* upload_size, void** con_cls) {
     auto* self = static_cast<Impl*>(cls);
@@ -156,17 +161,24 @@ struct HttpServer::Impl {
       return respond(conn, req->status, req->content_type, std::move(req->body));
     }
     if (req->queued) return MHD_YES;
-    *upload_size = 0;  // a body, if any, is not read
-    return self->route(conn, req, method);
+    const auto target = split_target(req->raw_target);
+    const Route r = route_of(target.path, self->opts.telemetry_path);
+    if (!req->seen) {
+      req->seen = true;
+      if (r == Route::kNotFound) return respond(conn, 404, kText, "404 page not found\n");
+      if (!method_allowed(method)) {
+        return respond(conn, 405, kText, "405 method not allowed\n", "GET, HEAD");
+      }
+      return MHD_YES;
+    }
+    if (*upload_size != 0) {  // a body on a GET: read and dropped
+      *upload_size = 0;
+      return MHD_YES;
+    }
+    return self->serve(conn, req, r, target.query);
   }
 
-  MHD_Result route(MHD_Connection* conn, Request* req, std::string_view method) {
-    const auto target = split_target(req->raw_target);
-    const Route r = route_of(target.path, opts.telemetry_path);
-    if (r == Route::kNotFound) return respond(conn, 404, kText, "404 page not found\n");
-    if (!method_allowed(method)) {
-      return respond(conn, 405, kText, "405 method not allowed\n", "GET, HEAD");
-    }
+  MHD_Result serve(MHD_Connection* conn, Request* req, Route r, std::string_view query) {
     switch (r) {
       case Route::kLanding:
         return respond(conn, 200, "text/html; charset=utf-8",
@@ -182,7 +194,7 @@ struct HttpServer::Impl {
       case Route::kNotFound:
         return MHD_NO;
     }
-    auto filter = parse_collect_filter(target.query);
+    auto filter = parse_collect_filter(query);
     if (!filter.error.empty()) return respond(conn, 400, kText, filter.error + "\n");
     {
       // Suspended before the job is visible to the pool, which may resume it at once; under
@@ -195,6 +207,16 @@ struct HttpServer::Impl {
     }
     cv.notify_one();
     return MHD_YES;
+  }
+
+  void stop_pool() {
+    {
+      std::lock_guard lk(mu);
+      stopping = true;
+    }
+    cv.notify_all();
+    for (auto& t : pool) t.join();
+    pool.clear();
   }
 
   void pool_loop() {
@@ -231,6 +253,10 @@ struct HttpServer::Impl {
       log_error("scrape failed", {{"err", e.what()}});
       req->status = 500;
       req->body = "scrape failed\n";
+    } catch (...) {  // whatever it was, the connection must be resumed
+      log_error("scrape failed", {{"err", "unknown exception"}});
+      req->status = 500;
+      req->body = "scrape failed\n";
     }
     req->answered = true;
     MHD_resume_connection(job.conn);
@@ -251,6 +277,10 @@ HttpServer::HttpServer(const HttpOptions& opts, Scraper& scraper)
                              "\": must start with / and not be / or under /-/");
   }
   const int fd = open_listen_socket(addr, opts.listen_address, &impl_->port);
+  // The pool first: once the daemon runs, requests may be queued for it.
+  for (int i = 0; i < opts.max_requests; ++i) {
+    impl_->pool.emplace_back([impl = impl_.get()] { impl->pool_loop(); });
+  }
   const unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
                          MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
   // libmicrohttpd's own limit is one above ours, so that on_accept refuses before it would
@@ -265,25 +295,18 @@ HttpServer::HttpServer(const HttpOptions& opts, Scraper& scraper)
       nullptr, MHD_OPTION_NOTIFY_COMPLETED, &Impl::on_completed, nullptr,
       MHD_OPTION_EXTERNAL_LOGGER, &mhd_log, nullptr, MHD_OPTION_END);
   if (!impl_->daemon) {
-    ::close(fd);
+    // libmicrohttpd may or may not have closed the socket: leave it (the process exits).
+    impl_->stop_pool();
     throw std::runtime_error("cannot start the HTTP server on " + opts.listen_address);
-  }
-  for (int i = 0; i < opts.max_requests; ++i) {
-    impl_->pool.emplace_back([impl = impl_.get()] { impl->pool_loop(); });
   }
 }
 
 HttpServer::~HttpServer() {
   if (!impl_->daemon) return;
-  {
-    std::lock_guard lk(impl_->mu);
-    impl_->stopping = true;
-  }
-  impl_->cv.notify_all();
   // Scrapes in progress return within 100 ms; those still queued are answered by the pool
   // threads on their way out (stop() makes the scraper refuse them at once).
   impl_->scraper.stop();
-  for (auto& t : impl_->pool) t.join();
+  impl_->stop_pool();
   // Nothing is suspended any more: every queued request was resumed by run().
   MHD_stop_daemon(impl_->daemon);
 }

@@ -133,8 +133,10 @@ void Scraper::set_collectors(std::vector<std::unique_ptr<Collector>> enabled,
 }
 
 std::chrono::milliseconds Scraper::budget(std::optional<double> scraper_timeout) const {
-  if (!scraper_timeout || !(*scraper_timeout > 0) || *scraper_timeout > 3600)
-    return default_budget_;
+  if (!scraper_timeout || !(*scraper_timeout > 0)) return default_budget_;
+  // The header is the client's to choose: a scrape may not hold the collectors (and make every
+  // other scrape wait) longer than two minutes, whatever it asks for.
+  if (*scraper_timeout > kMaxScrapeSeconds) return std::chrono::seconds(kMaxScrapeSeconds);
   // Leave room to serialize and send: half a second, or a tenth of a short timeout.
   const double margin = std::min(0.5, *scraper_timeout * 0.1);
   return std::chrono::milliseconds(static_cast<long>((*scraper_timeout - margin) * 1000));

@@ -39,6 +39,8 @@ struct CollectorStatusView {
 // success 0 for the late one. A collector still busy from an earlier scrape is not started again.
 class Scraper {
  public:
+  static constexpr int kMaxScrapeSeconds = 120;
+
   explicit Scraper(std::chrono::milliseconds default_budget);
   ~Scraper();
 
@@ -65,7 +67,8 @@ class Scraper {
 
   std::vector<CollectorStatusView> status() const;
 
-  // The time a scrape may take: the scraper's timeout less a margin, else the default.
+  // The time a scrape may take: the scraper's timeout less a margin (at most kMaxScrapeSeconds),
+  // else the default.
   std::chrono::milliseconds budget(std::optional<double> scraper_timeout) const;
 
  private:

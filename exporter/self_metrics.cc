@@ -59,12 +59,17 @@ void append_self_metrics(MetricSink& out) {
                 "Start time of the process since unix epoch in seconds.",
                 boot_time() + static_cast<double>(s.starttime_ticks) / ticks);
     }
-    out.gauge("process_open_fds", "Number of open file descriptors.", count_fds());
+    // Left out when unknown, never -1: a ratio over them must not turn negative.
+    if (const double fds = count_fds(); fds >= 0) {
+      out.gauge("process_open_fds", "Number of open file descriptors.", fds);
+    }
     auto limits = self.read("limits");
     if (limits.status == ReadStatus::kOk) {
       auto l = parse_limits_open_files(limits.data);
-      out.gauge("process_max_fds", "Maximum number of open file descriptors.",
-                l.soft ? static_cast<double>(*l.soft) : -1);
+      if (l.soft) {
+        out.gauge("process_max_fds", "Maximum number of open file descriptors.",
+                  static_cast<double>(*l.soft));
+      }
     }
   } catch (const ParseError&) {
     // /proc/self is the kernel's own output; a parse failure here would be a kernel change.

@@ -165,7 +165,8 @@ class ProcessCollector : public Collector {
     r.key = key;
     r.group = group;
     const bool kinds = group >= 0 && matcher_.groups()[group].fd_kinds;
-    if (count_fds(dir, kinds, key, r) == Outcome::kGone) return;
+    // An unmatched process's fds serve only the top-N: not counted when there is none.
+    if ((group >= 0 || top_n_ > 0) && count_fds(dir, kinds, key, r) == Outcome::kGone) return;
     if (top_n_ > 0 && ps.vsize_bytes > 0) {
       candidates_.push_back({ps.pid, ps.comm, group, r.fds.value_or(0), ps.vsize_bytes});
     }

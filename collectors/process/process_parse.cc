@@ -1,5 +1,6 @@
 #include "collectors/process/process_parse.h"
 
+#include <cstdint>
 #include <vector>
 
 #include "exporter/parse_error.h"
@@ -18,6 +19,8 @@ std::uint64_t status_value(std::string_view rest, std::string_view key) {
   auto v = parse_u64(f[0], key);
   if (f.size() == 2) {
     if (f[1] != "kB") throw ParseError("status: unknown unit in " + quote_line(rest));
+    if (v > UINT64_MAX / 1024)
+      throw ParseError("status: value out of range in " + quote_line(rest));
     v *= 1024;
   }
   return v;
@@ -80,6 +83,9 @@ MapsSummary parse_maps(std::string_view text) {
     const auto end = hex(line.substr(dash + 1, space - dash - 1));
     if (end < start) throw ParseError("maps: end before start in " + quote_line(line));
     const auto perms = line.substr(space + 1, 4);
+    // [vsyscall] is the kernel's gate page, in every x86-64 process's maps but not one of its
+    // mappings: VmSize leaves it out, and so do we, so mapped_bytes and VmSize agree.
+    if (line.ends_with("[vsyscall]")) return;
     const auto size = end - start;
     ++m.mappings;
     m.mapped_bytes += size;

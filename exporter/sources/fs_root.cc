@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <memory>
 
 namespace virtnet {
 
@@ -75,19 +76,19 @@ ReadStatus FsRoot::read_into(std::string_view relative, std::string& out, int* e
 ReadStatus FsRoot::list_dir(std::string_view relative,
                             const std::function<void(std::string_view)>& entry, int* error) const {
   const std::string p = path(relative);
-  DIR* d = ::opendir(p.c_str());
+  // Closed however the walk ends, a callback that throws included.
+  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(p.c_str()), &::closedir);
   if (!d) {
     *error = errno;
     return classify_errno(*error);
   }
   errno = 0;
-  while (dirent* e = ::readdir(d)) {
+  while (dirent* e = ::readdir(d.get())) {
     std::string_view name(e->d_name);
     if (name != "." && name != "..") entry(name);
     errno = 0;  // the callback may have touched errno
   }
   *error = errno;  // readdir reports a failure (the process exited) only through errno
-  ::closedir(d);
   return *error ? classify_errno(*error) : ReadStatus::kOk;
 }
 

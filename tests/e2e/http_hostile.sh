@@ -89,7 +89,12 @@ for m in POST OPTIONS PUT DELETE PATCH; do
   [[ $(code $m /nope) == 404 ]] || fail "$m /nope: $(code $m /nope), want 404"
 done
 [[ $(code HEAD /metrics) == 200 ]] || fail "HEAD /metrics"
-echo "requests: collect%5B%5D decoded, empty collect[] 400, paths 404, methods 405"
+# Keep-alive: Prometheus keeps one connection to a target between scrapes.
+curl -sv "http://127.0.0.1:$PORT/-/healthy" "http://127.0.0.1:$PORT/metrics" \
+  "http://127.0.0.1:$PORT/metrics" -o /dev/null -o /dev/null -o /dev/null 2>"$WORK/keepalive"
+[[ $(grep -c 'Re-using existing connection' "$WORK/keepalive") -eq 2 ]] ||
+  fail "the connection was not kept alive: $(grep -iE 'connection|HTTP/1' "$WORK/keepalive")"
+echo "requests: collect%5B%5D decoded, empty collect[] 400, paths 404, methods 405, keep-alive"
 
 # The caps: the surplus is closed on arrival, not left to wait for a free slot.
 kill -KILL "$EXPORTER_PID"

@@ -58,10 +58,30 @@ TEST(MapsParse, PmapAccounting) {
 TEST(MapsParse, ThousandsOfMappings) {
   const auto text = pid_file(P::kOvs, "maps");
   auto m = parse_maps(text);
-  EXPECT_EQ(m.mappings, static_cast<std::uint64_t>(std::count(text.begin(), text.end(), '\n')));
+  // Every line is a mapping but [vsyscall], the kernel's gate page.
+  EXPECT_EQ(m.mappings, static_cast<std::uint64_t>(std::count(text.begin(), text.end(), '\n')) - 1);
   EXPECT_GE(m.mappings, 5000u);
   // 2500 of the 5000 one-page mappings are writable.
   EXPECT_GE(m.writeable_private_bytes, 2500u * 4096);
+}
+
+// One definition of a process's mapped memory: the sum of its maps is its VmSize (which
+// top_mapped_bytes ranks by), on every captured process.
+TEST(MapsParse, MappedBytesIsVmSize) {
+  for (int pid : {P::kQemu, P::kOvs}) {
+    const auto maps = parse_maps(pid_file(pid, "maps"));
+    const auto status = parse_status(pid_file(pid, "status"));
+    ASSERT_TRUE(status.vm_size) << pid;
+    EXPECT_EQ(maps.mapped_bytes, *status.vm_size) << pid;
+  }
+  EXPECT_EQ(parse_maps("ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0   [vsyscall]\n")
+                .mapped_bytes,
+            0u);
+}
+
+TEST(StatusParse, KilobytesThatWouldOverflowAreRefused) {
+  EXPECT_THROW(parse_status("VmRSS:\t18014398509481984 kB\n"), ParseError);  // 2^54 kB
+  EXPECT_EQ(*parse_status("VmRSS:\t18014398509481983 kB\n").vm_rss, 18014398509481983ull * 1024);
 }
 
 TEST(MapsParse, KernelThreadAndZombieAreEmpty) {
