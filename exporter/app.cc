@@ -19,13 +19,15 @@ namespace virtnet {
 namespace {
 
 struct Built {
-  std::vector<std::unique_ptr<Collector>> enabled;
+  std::vector<CollectorSlot> slots;
   std::vector<CollectorStatusView> listing;
 };
 
-// Constructs the enabled collectors; throws ConfigError if one refuses its options.
+// Constructs the enabled collectors (nothing is started: --config.check stops here); throws
+// ConfigError if one refuses its options. With `running`, a collector whose configuration did
+// not change is not built again: its slot keeps the running instance, with its state.
 Built build_collectors(const std::vector<CollectorInfo>& registry, const Config& cfg,
-                       const Sources& sources) {
+                       const Sources& sources, const Config* running = nullptr) {
   Built b;
   for (const auto& info : registry) {
     const auto& cc = cfg.collectors.at(info.name);
@@ -35,8 +37,12 @@ Built build_collectors(const std::vector<CollectorInfo>& registry, const Config&
     row.enabled = cc.enabled;
     b.listing.push_back(std::move(row));
     if (!cc.enabled) continue;
+    if (running && running->collectors.at(info.name) == cc) {
+      b.slots.push_back({info.name, nullptr});
+      continue;
+    }
     try {
-      b.enabled.push_back(info.make(cc.options, sources));
+      b.slots.push_back({info.name, info.make(cc.options, sources)});
     } catch (const std::exception& e) {
       throw ConfigError("collector " + info.name + ": " + e.what());
     }
@@ -44,11 +50,12 @@ Built build_collectors(const std::vector<CollectorInfo>& registry, const Config&
   return b;
 }
 
-std::string enabled_names(const Built& b) {
+std::string enabled_names(const Built& b, bool rebuilt_only = false) {
   std::string s;
-  for (const auto& c : b.enabled) {
+  for (const auto& slot : b.slots) {
+    if (rebuilt_only && !slot.fresh) continue;
     if (!s.empty()) s += ',';
-    s += c->name();
+    s += slot.name;
   }
   return s;
 }
@@ -68,14 +75,14 @@ int run_exporter(int argc, char** argv, const std::vector<CollectorInfo>& regist
   sources.make_sock_diag = [] { return make_netlink_sock_diag(5000); };
 
   Built built;
+  Config running;
   try {
-    const Config config = load_config(registry, flags.config_file, flags.overrides);
+    running = load_config(registry, flags.config_file, flags.overrides);
+    built = build_collectors(registry, running, sources);
     if (flags.config_check) {
-      build_collectors(registry, config, sources);
       std::cout << "configuration OK\n";
       return 0;
     }
-    built = build_collectors(registry, config, sources);
   } catch (const std::exception& e) {  // ConfigError, or anything a library threw (bad_alloc)
     if (flags.config_check) {
       std::cerr << e.what() << "\n";
@@ -119,7 +126,7 @@ int run_exporter(int argc, char** argv, const std::vector<CollectorInfo>& regist
   }
   log_info("starting virtnet_exporter",
            {{"version", kVersion}, {"revision", kRevision}, {"collectors", enabled_names(built)}});
-  scraper.set_collectors(std::move(built.enabled), std::move(built.listing));
+  scraper.set_collectors(std::move(built.slots), std::move(built.listing));
   server->set_ready(true);
   log_info("listening", {{"address", flags.http.listen_address},
                          {"port", std::to_string(server->port())},
@@ -131,10 +138,15 @@ int run_exporter(int argc, char** argv, const std::vector<CollectorInfo>& regist
     if (sig == SIGHUP) {
       try {
         auto next = load_config(registry, flags.config_file, flags.overrides);
-        auto next_built = build_collectors(registry, next, sources);
+        auto next_built = build_collectors(registry, next, sources, &running);
         const auto names = enabled_names(next_built);
-        scraper.set_collectors(std::move(next_built.enabled), std::move(next_built.listing));
-        log_info("configuration reloaded", {{"collectors", names}});
+        const auto rebuilt = enabled_names(next_built, true);
+        const auto kept_busy =
+            scraper.set_collectors(std::move(next_built.slots), std::move(next_built.listing));
+        // A collector kept busy still runs with its old options: the next reload tries again.
+        for (const auto& n : kept_busy) next.collectors[n] = running.collectors[n];
+        running = std::move(next);
+        log_info("configuration reloaded", {{"collectors", names}, {"rebuilt", rebuilt}});
       } catch (const std::exception& e) {
         // Whatever went wrong (a ConfigError, or std::bad_alloc from a library), the running
         // collectors were not touched: set_collectors is the last step.

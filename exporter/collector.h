@@ -20,15 +20,22 @@ namespace virtnet {
 
 class SockDiagSource;
 
-enum class CollectStatus { kOk, kNoData, kError };
-
+// Lifecycle: constructed (options validated, nothing opened: --config.check stops there), then
+// start() once the signal mask is set, collect() at each scrape, stop() before destruction.
 class Collector {
  public:
   virtual ~Collector() = default;
   virtual std::string_view name() const = 0;
+  // Opens what the collector holds between scrapes: sockets, background threads. Throwing marks
+  // the collector failed (with the message) for as long as it is configured.
+  virtual void start() {}
   // Runs on the collector's own worker thread; never concurrently with itself. Catches its own
-  // failures (the scraper treats anything thrown as kError too).
+  // failures and says why through MetricSink::fail (the scraper treats anything thrown as a
+  // failure too).
   virtual CollectStatus collect(MetricSink& out) = 0;
+  // Tells the collector's own threads to stop and joins them within a bound. May be called while
+  // collect() runs on the worker thread (stuck in a system call, say): it must only signal.
+  virtual void stop() {}
 };
 
 // Everything that touches the system, handed to collectors at construction.

@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "exporter/collect_status.h"
+
 namespace virtnet {
 
 using Labels = std::vector<std::pair<std::string, std::string>>;
@@ -30,12 +32,21 @@ class MetricSink {
   std::vector<prometheus::MetricFamily> take();
   bool empty() const { return families_.empty(); }
 
+  // Why the collect failed, for the landing page and the log (logged once per change, not once per
+  // scrape): `return out.fail("cannot list /proc: ...");`. The first reason given is kept.
+  CollectStatus fail(std::string why) {
+    if (error_.empty()) error_ = std::move(why);
+    return CollectStatus::kError;
+  }
+  const std::string& error() const { return error_; }
+
  private:
   prometheus::ClientMetric& add(std::string_view name, std::string_view help,
                                 prometheus::MetricType type, const Labels& labels);
 
   std::vector<prometheus::MetricFamily> families_;
   std::unordered_map<std::string, std::size_t> index_;
+  std::string error_;
 };
 
 }  // namespace virtnet

@@ -1,135 +1,82 @@
 #include "exporter/scraper.h"
 
 #include <algorithm>
-#include <condition_variable>
-#include <thread>
+#include <map>
 
+#include "exporter/collector_worker.h"
 #include "exporter/logging.h"
 #include "exporter/metric_sink.h"
 #include "exporter/self_metrics.h"
 
 namespace virtnet {
 
-namespace {
 using Clock = Scraper::Clock;
-
-struct RunResult {
-  CollectStatus status = CollectStatus::kError;
-  std::vector<prometheus::MetricFamily> families;
-  double seconds = 0;
-  std::string error;
-};
-}  // namespace
-
-class CollectorWorker {
- public:
-  explicit CollectorWorker(std::unique_ptr<Collector> c) : s_(std::make_shared<Shared>()) {
-    s_->name = std::string(c->name());
-    s_->collector = std::move(c);
-    thread_ = std::thread([s = s_] { loop(*s); });
-  }
-
-  ~CollectorWorker() {
-    bool stuck;
-    {
-      std::lock_guard lk(s_->mu);
-      s_->stop = true;
-      stuck = s_->running;
-      s_->cv.notify_all();
-    }
-    // A collector stuck in a system call cannot be interrupted; its thread owns the shared state
-    // and frees it when the call returns.
-    if (stuck) {
-      thread_.detach();
-    } else {
-      thread_.join();
-    }
-  }
-
-  const std::string& name() const { return s_->name; }
-
-  bool start() {
-    std::lock_guard lk(s_->mu);
-    if (s_->running || s_->pending) return false;
-    s_->done = false;
-    s_->pending = true;
-    s_->cv.notify_all();
-    return true;
-  }
-
-  // Waits until the collector is done, the deadline passes or `stopping` is set (checked every
-  // 100 ms: shutdown need not be prompter than that).
-  std::optional<RunResult> wait(Clock::time_point deadline, const std::atomic<bool>& stopping) {
-    std::unique_lock lk(s_->mu);
-    for (;;) {
-      const auto slice = std::min(deadline, Clock::now() + std::chrono::milliseconds(100));
-      if (s_->cv.wait_until(lk, slice, [&] { return s_->done; })) break;
-      if (Clock::now() >= deadline || stopping) return std::nullopt;
-    }
-    s_->done = false;
-    return std::move(s_->result);
-  }
-
- private:
-  struct Shared {
-    std::mutex mu;
-    std::condition_variable cv;
-    bool pending = false, running = false, done = false, stop = false;
-    RunResult result;
-    std::string name;
-    std::unique_ptr<Collector> collector;
-  };
-
-  static void loop(Shared& s) {
-    for (;;) {
-      {
-        std::unique_lock lk(s.mu);
-        s.cv.wait(lk, [&] { return s.pending || s.stop; });
-        if (s.stop) return;
-        s.pending = false;
-        s.running = true;
-      }
-      RunResult r;
-      MetricSink sink;
-      const auto t0 = Clock::now();
-      try {
-        r.status = s.collector->collect(sink);
-        r.families = sink.take();
-      } catch (const std::exception& e) {
-        r.status = CollectStatus::kError;
-        r.error = e.what();
-      } catch (...) {
-        r.status = CollectStatus::kError;
-        r.error = "unknown exception";
-      }
-      r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-      std::lock_guard lk(s.mu);
-      s.running = false;
-      s.done = true;
-      s.result = std::move(r);
-      s.cv.notify_all();
-    }
-  }
-
-  std::shared_ptr<Shared> s_;
-  std::thread thread_;
-};
 
 Scraper::Scraper(std::chrono::milliseconds default_budget) : default_budget_(default_budget) {}
 Scraper::~Scraper() = default;
 
-void Scraper::set_collectors(std::vector<std::unique_ptr<Collector>> enabled,
-                             std::vector<CollectorStatusView> listing) {
-  std::vector<std::unique_ptr<CollectorWorker>> workers;
-  for (auto& c : enabled) workers.push_back(std::make_unique<CollectorWorker>(std::move(c)));
+std::vector<std::string> Scraper::set_collectors(std::vector<CollectorSlot> slots,
+                                                 std::vector<CollectorStatusView> listing) {
+  std::vector<std::unique_ptr<CollectorWorker>> next, retired;
+  std::vector<std::string> kept_busy;
   {
+    // No scrape runs meanwhile; a worker busy now is one its scrape gave up on (stuck).
     std::lock_guard lk(scrape_mu_);
-    workers_.swap(workers);
+    std::map<std::string, std::unique_ptr<CollectorWorker>> running;
+    for (auto& w : workers_) {
+      auto name = w->name();
+      running.emplace(std::move(name), std::move(w));
+    }
+    workers_.clear();
+    for (auto& slot : slots) {
+      auto it = running.find(slot.name);
+      std::unique_ptr<CollectorWorker> old;
+      if (it != running.end()) {
+        old = std::move(it->second);
+        running.erase(it);
+      }
+      if (!slot.fresh) {
+        if (old) next.push_back(std::move(old));
+        continue;
+      }
+      if (old && old->busy()) {
+        // Replacing it would leave its thread behind, one more at every reload while it hangs.
+        kept_busy.push_back(slot.name);
+        log_warn("collector busy past its deadline; kept with its old options until a later reload",
+                 {{"collector", slot.name}});
+        next.push_back(std::move(old));
+        continue;
+      }
+      if (old) retired.push_back(std::move(old));
+      next.push_back(std::make_unique<CollectorWorker>(std::move(slot.fresh)));
+    }
+    for (auto& [name, w] : running) retired.push_back(std::move(w));
+    workers_ = std::move(next);
   }
-  std::lock_guard sl(status_mu_);
-  status_ = std::move(listing);
-  // The old set (now in `workers`) is destroyed after both locks are released, so a scrape
-  // never waits on it; a worker stuck in a system call is detached, not joined.
+  {
+    std::lock_guard sl(status_mu_);
+    // A kept collector keeps its last result on the landing page.
+    for (auto& row : listing) {
+      for (const auto& old : status_) {
+        const bool kept = std::any_of(slots.begin(), slots.end(), [&](const CollectorSlot& s) {
+          return s.name == row.name && !s.fresh;
+        });
+        if (old.name == row.name &&
+            (kept || std::count(kept_busy.begin(), kept_busy.end(), row.name))) {
+          row.has_run = old.has_run;
+          row.last_success = old.last_success;
+          row.last_duration_seconds = old.last_duration_seconds;
+          row.last_error = old.last_error;
+          row.last_time = old.last_time;
+        }
+      }
+    }
+    status_ = std::move(listing);
+  }
+  // Stopped after the locks are released, so a scrape never waits on them; each within
+  // kStopBound.
+  retired.clear();
+  return kept_busy;
 }
 
 std::chrono::milliseconds Scraper::budget(std::optional<double> scraper_timeout) const {
@@ -168,45 +115,57 @@ std::vector<prometheus::MetricFamily> Scraper::scrape(std::optional<double> scra
     }
   }
   const auto t0 = Clock::now();
-  std::vector<bool> wanted(workers_.size()), started(workers_.size());
+  std::vector<std::size_t> wanted;
+  std::vector<std::optional<std::uint64_t>> runs;
   for (std::size_t i = 0; i < workers_.size(); ++i) {
-    wanted[i] = only.empty() || only.count(workers_[i]->name()) > 0;
-    if (wanted[i]) started[i] = workers_[i]->start();
+    if (!only.empty() && only.count(workers_[i]->name()) == 0) continue;
+    wanted.push_back(i);
+    runs.push_back(workers_[i]->begin());
   }
 
   std::vector<prometheus::MetricFamily> out;
   MetricSink meta;
   std::vector<CollectorStatusView> updates;
-  for (std::size_t i = 0; i < workers_.size(); ++i) {
-    if (!wanted[i]) continue;
-    const auto& name = workers_[i]->name();
+  for (std::size_t k = 0; k < wanted.size(); ++k) {
+    auto& worker = *workers_[wanted[k]];
+    const auto& name = worker.name();
     RunResult r;
-    if (!started[i]) {
-      r.error = "still running since an earlier scrape";
-      r.seconds = 0;
-    } else if (auto got = workers_[i]->wait(deadline, *stopping_)) {
+    bool ok = false;
+    std::optional<RunResult> got;
+    if (runs[k]) got = worker.wait(*runs[k], deadline, *stopping_);
+    if (got) {
       r = std::move(*got);
+      ok = r.status != CollectStatus::kError;
+    } else if (auto late = worker.take_late(kMaxLateAge)) {
+      // The previous scrape's run, finished after that scrape's deadline: served, marked.
+      r = std::move(*late);
+      r.error = "did not finish within the deadline; serving the previous run, finished late";
+    } else if (!runs[k]) {
+      r.error = "still running since an earlier scrape";
+      r.finished = Clock::now();
     } else {
-      r.error = "timed out";
+      r.error = "did not finish within the deadline";
       r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-    }
-    const bool ok = r.status != CollectStatus::kError;
-    if (!ok && !r.error.empty()) {
-      log_error("collector failed", {{"collector", name}, {"err", r.error}});
+      r.finished = Clock::now();
     }
     for (auto& f : r.families) out.push_back(std::move(f));
     meta.gauge("virtnet_scrape_collector_duration_seconds",
                "virtnet_exporter: Duration of a collector scrape.", r.seconds,
                {{"collector", name}});
     meta.gauge("virtnet_scrape_collector_success",
-               "virtnet_exporter: Whether a collector succeeded.", ok ? 1 : 0,
+               "virtnet_exporter: Whether a collector succeeded within the deadline.", ok ? 1 : 0,
+               {{"collector", name}});
+    meta.gauge("virtnet_scrape_collector_result_age_seconds",
+               "virtnet_exporter: How long ago the collector's run that is served finished (large "
+               "when a late run from the previous scrape is served).",
+               std::chrono::duration<double>(Clock::now() - r.finished).count(),
                {{"collector", name}});
     CollectorStatusView u;
     u.name = name;
     u.enabled = u.has_run = true;
     u.last_success = ok;
     u.last_duration_seconds = r.seconds;
-    u.last_error = r.error;
+    u.last_error = ok ? "" : r.error;
     u.last_time = std::chrono::system_clock::now();
     updates.push_back(std::move(u));
   }
@@ -216,11 +175,16 @@ std::vector<prometheus::MetricFamily> Scraper::scrape(std::optional<double> scra
   std::lock_guard sl(status_mu_);
   for (auto& u : updates) {
     for (auto& s : status_) {
-      if (s.name == u.name) {
-        u.help = std::move(s.help);
-        s = std::move(u);
-        break;
+      if (s.name != u.name) continue;
+      // Logged when the outcome changes, not at every scrape.
+      if (!u.last_success && (!s.has_run || s.last_success || s.last_error != u.last_error)) {
+        log_error("collector failed", {{"collector", u.name}, {"err", u.last_error}});
+      } else if (u.last_success && s.has_run && !s.last_success) {
+        log_info("collector recovered", {{"collector", u.name}});
       }
+      u.help = std::move(s.help);
+      s = std::move(u);
+      break;
     }
   }
   return out;

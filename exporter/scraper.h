@@ -17,12 +17,6 @@ namespace virtnet {
 
 class CollectorWorker;
 
-// Why a scrape produced nothing: the server answers with this status and message.
-struct ScrapeRefusal {
-  int http_status = 0;  // 0: not refused
-  std::string message;
-};
-
 struct CollectorStatusView {
   std::string name;
   std::string help;
@@ -34,22 +28,50 @@ struct CollectorStatusView {
   std::chrono::system_clock::time_point last_time;
 };
 
+// Why a scrape produced nothing: the server answers with this status and message.
+struct ScrapeRefusal {
+  int http_status = 0;  // 0: not refused
+  std::string message;
+};
+
+// One enabled collector for Scraper::set_collectors: a new instance, or none to keep the running
+// one of that name as it is, with its state.
+struct CollectorSlot {
+  std::string name;
+  std::unique_ptr<Collector> fresh;
+};
+
 // Runs the enabled collectors, each on its own long-lived thread, so that a slow or stuck one
 // costs a scrape no more than its deadline: the scrape answers with everyone else's families and
-// success 0 for the late one. A collector still busy from an earlier scrape is not started again.
+// success 0 for the late one. A collector still busy from an earlier scrape is neither started
+// again nor waited for.
+//
+// A late run's result is not thrown away: if the next scrape's run is not done by its deadline
+// either, that scrape serves the late result (success 0, and its age in
+// virtnet_scrape_collector_result_age_seconds), so a collector at 1.1x its budget still reports,
+// one scrape behind, while its success says it is too slow.
 class Scraper {
  public:
+  using Clock = std::chrono::steady_clock;
   static constexpr int kMaxScrapeSeconds = 120;
+  // A late result older than this is not served.
+  static constexpr std::chrono::minutes kMaxLateAge{5};
+  // How long stopping a collector (its stop() and its worker thread) may take before its thread
+  // is left behind, logged.
+  static constexpr std::chrono::seconds kStopBound{2};
 
   explicit Scraper(std::chrono::milliseconds default_budget);
-  ~Scraper();
+  ~Scraper();  // stops every collector, each within kStopBound
 
-  // Swaps the collector set (start-up, reload). `listing` names every known collector, enabled or
-  // not, for the landing page.
-  void set_collectors(std::vector<std::unique_ptr<Collector>> enabled,
-                      std::vector<CollectorStatusView> listing);
-
-  using Clock = std::chrono::steady_clock;
+  // Installs the enabled collectors (start-up, reload); `listing` names every known collector,
+  // enabled or not, for the landing page. A slot without an instance keeps the running collector
+  // of that name, state and thread included; a new instance replaces it (started here); a
+  // running collector not named is stopped. A collector that is still busy past its scrape's
+  // deadline (stuck in a system call) is kept as it is rather than replaced, so reloads never
+  // pile up threads: the names so kept are returned, and their new options apply at a later
+  // reload.
+  std::vector<std::string> set_collectors(std::vector<CollectorSlot> slots,
+                                          std::vector<CollectorStatusView> listing);
 
   // `scraper_timeout`: X-Prometheus-Scrape-Timeout-Seconds when the scraper sent it. `only`, when
   // not empty, restricts the scrape to those collectors (collect[] in the URL). The budget counts

@@ -44,8 +44,7 @@ class ProcessCollector : public Collector {
         try {
           btime_ = static_cast<double>(parse_btime(buf_));
         } catch (const ParseError& e) {
-          log_error("collector failed", {{"collector", "process"}, {"err", e.what()}});
-          return CollectStatus::kError;
+          return out.fail(e.what());
         }
       }
     }
@@ -60,10 +59,7 @@ class ProcessCollector : public Collector {
         },
         &err);
     if (st != ReadStatus::kOk) {
-      log_error("collector failed",
-                {{"collector", "process"},
-                 {"err", "cannot list " + proc_.root() + ": " + std::strerror(err)}});
-      return CollectStatus::kError;
+      return out.fail("cannot list " + proc_.root() + ": " + std::strerror(err));
     }
     readings_.clear();
     candidates_.clear();

@@ -54,13 +54,13 @@ class SockstatCollector : public Collector {
   std::string_view name() const override { return "sockstat"; }
 
   CollectStatus collect(MetricSink& out) override {
-    ok_ = true;
+    why_.clear();
     any_ = false;
     if (auto t = read("net/sockstat")) emit_sockstat(out, *t, "ipv4");
     if (auto t = read("net/sockstat6")) emit_sockstat(out, *t, "ipv6");
     emit_limits(out);
     if (diag_) emit_tcp_states(out);
-    if (!ok_) return CollectStatus::kError;
+    if (!why_.empty()) return out.fail(why_);  // logged by the scraper when it changes
     return any_ ? CollectStatus::kOk : CollectStatus::kNoData;
   }
 
@@ -76,9 +76,10 @@ class SockstatCollector : public Collector {
     return std::nullopt;
   }
 
+  // Every failure of this scrape, in one message; the rest is still exported.
   void fail(const std::string& why) {
-    ok_ = false;
-    log_error("collector failed", {{"collector", "sockstat"}, {"err", why}});
+    if (!why_.empty()) why_ += "; ";
+    why_ += why;
   }
 
   template <typename F>
@@ -239,7 +240,8 @@ class SockstatCollector : public Collector {
   bool tcp_states_, tcp_peers_;
   std::size_t top_n_;
   std::unique_ptr<SockDiagSource> diag_;
-  bool ok_ = true, any_ = false;
+  std::string why_;  // this scrape's failures
+  bool any_ = false;
 };
 
 }  // namespace

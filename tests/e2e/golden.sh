@@ -19,6 +19,7 @@ scrape >"$WORK/raw"
 sed -E \
   -e 's/^(virtnet_sockstat_tcp_sockets\{[^}]*\}) .*/\1 <live>/' \
   -e 's/^(virtnet_scrape_collector_duration_seconds\{[^}]*\}) .*/\1 <duration>/' \
+  -e 's/^(virtnet_scrape_collector_result_age_seconds\{[^}]*\}) .*/\1 <age>/' \
   -e 's/^(process_[a-z_]+) .*/\1 <self>/' \
   -e 's/^virtnet_exporter_build_info\{.*\} 1$/virtnet_exporter_build_info{<build>} 1/' \
   "$WORK/raw" >"$WORK/normalized"

@@ -37,6 +37,16 @@ PY
   fail "holder did not connect"
 }
 
+# Waits until the server has seen the held connections close (the per-IP cap counts them).
+released() {
+  local i
+  for i in $(seq 50); do
+    scrape >"$WORK/c" && [[ $(value virtnet_http_connections "$WORK/c") -le 1 ]] && return 0
+    sleep 0.1
+  done
+  fail "the server still counts $(value virtnet_http_connections "$WORK/c") connections"
+}
+
 # timed URL: prints "CODE SECONDS"; a refused or timed-out request gives code 000.
 timed() { curl -s -m 5 -o "$WORK/body" -w '%{http_code} %{time_total}' "http://127.0.0.1:$PORT$1" || true; }
 
@@ -60,6 +70,7 @@ for mode in idle slow; do
   done
   kill "$HOLDER"
   wait "$HOLDER" 2>/dev/null || true
+  released
 done
 
 # 50 scrapes at once are all answered (they wait in line for the scrape pool, not for a thread
