@@ -12,6 +12,27 @@ namespace virtnet {
 
 using Clock = Scraper::Clock;
 
+bool Scraper::Gate::enter_until(Clock::time_point deadline) {
+  std::unique_lock lk(mu_);
+  if (!cv_.wait_until(lk, deadline, [&] { return !busy_; })) return false;
+  busy_ = true;
+  return true;
+}
+
+void Scraper::Gate::enter() {
+  std::unique_lock lk(mu_);
+  cv_.wait(lk, [&] { return !busy_; });
+  busy_ = true;
+}
+
+void Scraper::Gate::leave() {
+  {
+    std::lock_guard lk(mu_);
+    busy_ = false;
+  }
+  cv_.notify_one();
+}
+
 Scraper::Scraper(std::chrono::milliseconds default_budget) : default_budget_(default_budget) {}
 Scraper::~Scraper() = default;
 
@@ -21,7 +42,8 @@ std::vector<std::string> Scraper::set_collectors(std::vector<CollectorSlot> slot
   std::vector<std::string> kept_busy;
   {
     // No scrape runs meanwhile; a worker busy now is one its scrape gave up on (stuck).
-    std::lock_guard lk(scrape_mu_);
+    gate_.enter();
+    GateHold hold{gate_};
     std::map<std::string, std::unique_ptr<CollectorWorker>> running;
     for (auto& w : workers_) {
       auto name = w->name();
@@ -102,11 +124,11 @@ std::vector<prometheus::MetricFamily> Scraper::scrape(std::optional<double> scra
     *refused = {503, "shutting down"};
     return {};
   }
-  std::unique_lock lk(scrape_mu_, std::defer_lock);
-  if (!lk.try_lock_until(deadline)) {
+  if (!gate_.enter_until(deadline)) {
     *refused = {503, "another scrape held the collectors until this scrape's deadline"};
     return {};
   }
+  GateHold hold{gate_};
   for (const auto& n : only) {
     if (std::none_of(workers_.begin(), workers_.end(),
                      [&](const auto& w) { return w->name() == n; })) {

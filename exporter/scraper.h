@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -94,8 +95,27 @@ class Scraper {
   std::chrono::milliseconds budget(std::optional<double> scraper_timeout) const;
 
  private:
+  // One scrape (or reload) at a time holds the collectors; also guards workers_. A gate rather
+  // than std::timed_mutex: a scrape waits for it only until its deadline (and ThreadSanitizer
+  // does not see pthread_mutex_clocklock, which timed_mutex uses).
+  class Gate {
+   public:
+    bool enter_until(Clock::time_point deadline);
+    void enter();
+    void leave();
+
+   private:
+    std::mutex mu_;
+    std::condition_variable cv_;
+    bool busy_ = false;
+  };
+  struct GateHold {
+    Gate& g;
+    ~GateHold() { g.leave(); }
+  };
+
   std::chrono::milliseconds default_budget_;
-  std::timed_mutex scrape_mu_;  // one scrape at a time; also guards workers_
+  Gate gate_;
   std::shared_ptr<std::atomic<bool>> stopping_ = std::make_shared<std::atomic<bool>>(false);
   std::vector<std::unique_ptr<CollectorWorker>> workers_;
   mutable std::mutex status_mu_;

@@ -3,6 +3,7 @@
 #   build/      RelWithDebInfo (g++): unit, end-to-end
 #   build-san/  clang with AddressSanitizer + UndefinedBehaviorSanitizer: unit tests, and each
 #               libFuzzer target for VIRTNET_FUZZ_SECONDS (default 20)
+#   build-tsan/ clang with ThreadSanitizer: the scraper, collector worker and background helper
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh --test
@@ -17,3 +18,7 @@ CC=clang CXX=clang++ cmake -S . -B build-san -DVIRTNET_TESTS=ON -DVIRTNET_SANITI
 cmake --build build-san -j"$jobs" --target unit_tests fuzz_targets
 (cd build-san && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --output-on-failure -L 'unit|fuzz' -j1)
+
+CC=clang CXX=clang++ cmake -S . -B build-tsan -DVIRTNET_TESTS=ON -DVIRTNET_TSAN=ON >/dev/null
+cmake --build build-tsan -j"$jobs" --target tsan_tests
+(cd build-tsan && ctest --output-on-failure -L threads -j1)

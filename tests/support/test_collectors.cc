@@ -2,7 +2,10 @@
 
 #include <chrono>
 #include <stdexcept>
+#include <string>
 #include <thread>
+
+#include "exporter/background.h"
 
 namespace virtnet::testing {
 
@@ -37,6 +40,53 @@ class Slow : public Collector {
   std::int64_t ms_;
 };
 
+// The background helper at work: a thread updates pairs (a, b) that must always be equal, on
+// more keys than the cap; collect() only snapshots. With stall_ms the body ignores its stop
+// signal that long after each update, to exercise the stop bound.
+class Background : public Collector {
+ public:
+  struct Pair {
+    std::uint64_t a = 0, b = 0;
+  };
+  Background(std::size_t cap, std::int64_t period_ms, std::int64_t stall_ms)
+      : state_(std::make_shared<BoundedState<int, Pair>>(cap)),
+        cap_(cap),
+        period_(period_ms),
+        stall_(stall_ms) {}
+  std::string_view name() const override { return "test_background"; }
+  void start() override {
+    thread_.start([state = state_, keys = static_cast<int>(2 * cap_ + 1), period = period_,
+                   stall = stall_](const StopSignal& stop) {
+      std::uint64_t i = 0;
+      while (stop.sleep_for(period)) {
+        ++i;
+        state->update(static_cast<int>(i % static_cast<std::uint64_t>(keys)), [&](Pair& p) {
+          p.a = i;
+          p.b = i;
+        });
+        if (stall.count() > 0) std::this_thread::sleep_for(stall);
+      }
+    });
+  }
+  void stop() override { thread_.stop(std::chrono::milliseconds(500)); }
+  CollectStatus collect(MetricSink& out) override {
+    const auto snap = state_->snapshot();
+    for (const auto& [key, p] : snap.entries) {
+      if (p.a != p.b) return out.fail("torn snapshot");
+      out.gauge("virtnet_test_background_value", "The last value written to the key.",
+                static_cast<double>(p.a), {{"key", std::to_string(key)}});
+    }
+    emit_background_health(out, "test_background", snap);
+    return CollectStatus::kOk;
+  }
+
+ private:
+  std::shared_ptr<BoundedState<int, Pair>> state_;
+  std::size_t cap_;
+  std::chrono::milliseconds period_, stall_;
+  BackgroundThread thread_{"test_background"};
+};
+
 }  // namespace
 
 std::vector<CollectorInfo> misbehaving_collectors() {
@@ -61,6 +111,16 @@ std::vector<CollectorInfo> misbehaving_collectors() {
        {OptionSpec::integer("sleep_ms", 5000, 0, 600000, "How long to sleep.")},
        [](const CollectorOptions& o, const Sources&) -> std::unique_ptr<Collector> {
          return std::make_unique<Slow>(o.get_int("sleep_ms"));
+       }},
+      {"test_background",
+       "A background worker over bounded state (test only).",
+       false,
+       {OptionSpec::integer("cap", 4, 0, 1000, "Most entries kept."),
+        OptionSpec::integer("period_ms", 5, 1, 10000, "Time between updates."),
+        OptionSpec::integer("stall_ms", 0, 0, 60000, "Ignore the stop signal this long.")},
+       [](const CollectorOptions& o, const Sources&) -> std::unique_ptr<Collector> {
+         return std::make_unique<Background>(static_cast<std::size_t>(o.get_int("cap")),
+                                             o.get_int("period_ms"), o.get_int("stall_ms"));
        }},
   };
 }

@@ -1,0 +1,145 @@
+#include "exporter/background.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "exporter/scraper.h"
+#include "tests/support/test_collectors.h"
+#include "tests/unit/metric_lookup.h"
+
+namespace virtnet {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct Pair {
+  std::uint64_t a = 0, b = 0;
+};
+
+// Readers never see an entry half-written, nor more entries than the cap, while a writer works.
+TEST(BoundedState, SnapshotsAreConsistentUnderConcurrentUpdates) {
+  BoundedState<int, Pair> state(16);
+  std::atomic<bool> done{false};
+  std::atomic<int> torn{0}, over{0}, snapshots{0}, ready{0};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 3; ++r) {
+    readers.emplace_back([&] {
+      ++ready;
+      do {
+        auto s = state.snapshot();
+        ++snapshots;
+        if (s.entries.size() > 16) ++over;
+        for (const auto& [k, p] : s.entries) torn += p.a != p.b;
+      } while (!done);
+    });
+  }
+  while (ready < 3) std::this_thread::yield();
+  std::thread writer([&] {
+    for (std::uint64_t i = 1; i <= 20000; ++i) {
+      state.update(static_cast<int>(i % 40), [&](Pair& p) {
+        p.a = i;
+        p.b = i;
+      });
+    }
+    done = true;
+  });
+  writer.join();
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(torn, 0);
+  EXPECT_EQ(over, 0);
+  EXPECT_GT(snapshots, 0);
+  auto s = state.snapshot();
+  EXPECT_EQ(s.entries.size(), 16u);
+  EXPECT_EQ(s.evictions, 20000u - 16);  // every update of a key not among the last 16 evicts
+}
+
+TEST(BoundedState, CapEvictsTheLeastRecentlyUpdatedAndCounts) {
+  BoundedState<std::string, int> state(3);
+  EXPECT_FALSE(state.snapshot().last_update);
+  for (auto k : {"a", "b", "c"}) state.update(k, [](int& v) { ++v; });
+  state.update("a", [](int& v) { ++v; });  // a is now the most recent
+  state.update("d", [](int& v) { ++v; });  // evicts b
+  auto s = state.snapshot();
+  ASSERT_EQ(s.entries.size(), 3u);
+  EXPECT_EQ(s.entries[0].first, "c");
+  EXPECT_EQ(s.entries[1].first, "a");
+  EXPECT_EQ(s.entries[1].second, 2);
+  EXPECT_EQ(s.entries[2].first, "d");
+  EXPECT_EQ(s.evictions, 1u);
+  EXPECT_TRUE(s.last_update);
+  state.erase("a");
+  EXPECT_EQ(state.snapshot().entries.size(), 2u);
+  EXPECT_EQ(state.snapshot().evictions, 1u);  // an erase is not an eviction
+}
+
+TEST(BackgroundThread, StopsPromptlyThroughItsSignal) {
+  BackgroundThread t("prompt");
+  auto ran = std::make_shared<std::atomic<int>>(0);
+  t.start([ran](const StopSignal& stop) {
+    while (stop.sleep_for(10s)) ++*ran;  // would sleep 10 s but for the signal
+  });
+  std::this_thread::sleep_for(50ms);
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(t.stop(2s));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 200ms);
+  EXPECT_EQ(*ran, 0);
+}
+
+TEST(BackgroundThread, ABodyThatIgnoresTheSignalIsLeftAfterTheBound) {
+  auto finished = std::make_shared<std::atomic<bool>>(false);
+  const auto t0 = std::chrono::steady_clock::now();
+  {
+    BackgroundThread t("deaf");
+    t.start([finished](const StopSignal&) {
+      std::this_thread::sleep_for(600ms);
+      *finished = true;
+    });
+    EXPECT_FALSE(t.stop(200ms));
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 500ms);
+  EXPECT_FALSE(*finished);
+  std::this_thread::sleep_for(700ms);  // it ends on its own, owning what it uses
+  EXPECT_TRUE(*finished);
+}
+
+// Through the real scraper: collect() copies while the worker writes; the health series show the
+// cap, the evictions and a fresh update; a stop within its bound; a stalled body left behind.
+TEST(BackgroundCollector, ScrapedWhileItsWorkerRuns) {
+  std::unique_ptr<Collector> c;
+  CollectorOptions o;
+  o.set("cap", std::int64_t{4});
+  o.set("period_ms", std::int64_t{1});
+  o.set("stall_ms", std::int64_t{0});
+  for (auto& info : virtnet::testing::misbehaving_collectors()) {
+    if (info.name == "test_background") c = info.make(o, Sources{});
+  }
+  ASSERT_TRUE(c);
+  Scraper s(1s);
+  std::vector<CollectorSlot> v;
+  v.push_back({"test_background", std::move(c)});
+  s.set_collectors(std::move(v), {});
+  std::this_thread::sleep_for(100ms);
+  for (int i = 0; i < 50; ++i) {
+    auto f = s.scrape(std::nullopt);
+    ASSERT_EQ(
+        testing::value(f, "virtnet_scrape_collector_success", {{"collector", "test_background"}}),
+        1);
+    EXPECT_EQ(testing::value(f, "virtnet_background_entries", {{"collector", "test_background"}}),
+              4);
+    EXPECT_LT(testing::value(f, "virtnet_background_last_update_age_seconds",
+                             {{"collector", "test_background"}}),
+              0.5);
+  }
+  auto f = s.scrape(std::nullopt);
+  EXPECT_GT(
+      testing::value(f, "virtnet_background_evictions_total", {{"collector", "test_background"}}),
+      0);
+  const auto t0 = std::chrono::steady_clock::now();
+  s.set_collectors({}, {});
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 300ms);
+}
+
+}  // namespace
+}  // namespace virtnet
