@@ -11,6 +11,7 @@
 #include "exporter/http_server.h"
 #include "exporter/logging.h"
 #include "exporter/scraper.h"
+#include "exporter/sources/proc_walk.h"
 #include "exporter/sources/sock_diag.h"
 #include "exporter/version.h"
 
@@ -73,6 +74,7 @@ int run_exporter(int argc, char** argv, const std::vector<CollectorInfo>& regist
   sources.sys = FsRoot(flags.sysfs);
   sources.page_size = sysconf(_SC_PAGESIZE);
   sources.make_sock_diag = [] { return make_netlink_sock_diag(5000); };
+  sources.proc_walk = std::make_shared<ProcWalk>(sources.proc);
 
   Built built;
   Config running;

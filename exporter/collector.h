@@ -19,6 +19,7 @@ class Node;
 namespace virtnet {
 
 class SockDiagSource;
+class ProcWalk;
 
 // Lifecycle: constructed (options validated, nothing opened: --config.check stops there), then
 // start() once the signal mask is set, collect() at each scrape, stop() before destruction.
@@ -44,6 +45,9 @@ struct Sources {
   FsRoot sys{"/sys"};
   long page_size = 4096;
   std::function<std::unique_ptr<SockDiagSource>()> make_sock_diag;
+  // One walk of /proc per scrape, shared by the collectors that need the processes; a collector
+  // makes its own when this is not set (unit tests).
+  std::shared_ptr<ProcWalk> proc_walk;
 };
 
 // Per-collector options: a schema that drives both config validation and the

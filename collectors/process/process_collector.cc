@@ -15,6 +15,7 @@
 #include "exporter/logging.h"
 #include "exporter/parse_error.h"
 #include "exporter/proc_pid_parse.h"
+#include "exporter/sources/proc_walk.h"
 #include "exporter/utf8.h"
 
 namespace virtnet::process {
@@ -29,6 +30,8 @@ class ProcessCollector : public Collector {
  public:
   ProcessCollector(const CollectorOptions& o, const Sources& src)
       : proc_(src.proc),
+        walk_(src.proc_walk ? src.proc_walk
+                            : std::make_shared<ProcWalk>(src.proc, std::chrono::milliseconds(0))),
         matcher_(parse_groups_text(o.get_string("groups"))),
         top_n_(static_cast<std::size_t>(o.get_int("top_n"))),
         ticks_(static_cast<double>(sysconf(_SC_CLK_TCK))),
@@ -48,24 +51,18 @@ class ProcessCollector : public Collector {
         }
       }
     }
-    pids_.clear();
-    int err = 0;
-    auto st = proc_.list_dir(
-        "",
-        [&](std::string_view n) {
-          if (!n.empty() && n.find_first_not_of("0123456789") == std::string_view::npos) {
-            pids_.emplace_back(n);
-          }
-        },
-        &err);
-    if (st != ReadStatus::kOk) {
-      return out.fail("cannot list " + proc_.root() + ": " + std::strerror(err));
+    // The walk of /proc (each process's stat) is shared with the other collectors that need it.
+    const auto table = walk_->get();
+    if (!table->error.empty()) return out.fail(table->error);
+    if (table->seq != last_walk_) {  // a walk shared with another collector is counted once
+      last_walk_ = table->seq;
+      read_errors_[1] += static_cast<double>(table->unparsable);
     }
     readings_.clear();
     candidates_.clear();
     scanned_ = 0;
     ++generation_;
-    for (const auto& pid : pids_) read_process(pid);
+    for (const auto& ps : table->procs) read_process(ps);
     update_totals();
     ScrapeView view{matcher_.groups(),  readings_,    candidates_, totals_, ever_, top_n_,
                     btime_.has_value(), read_errors_, scanned_};
@@ -130,19 +127,9 @@ class ProcessCollector : public Collector {
     return settle(st, err, key, file, rel);
   }
 
-  void read_process(const std::string& pid) {
+  void read_process(const ProcStat& ps) {
+    const std::string pid = std::to_string(ps.pid);
     const std::string dir = pid + "/";
-    int err = 0;
-    if (proc_.read_into(dir + "stat", buf_, &err) != ReadStatus::kOk) return;  // gone
-    ProcStat ps;
-    try {
-      ps = parse_proc_stat(buf_);
-    } catch (const ParseError& e) {
-      read_errors_[1] += 1;
-      log_warn("cannot parse process file",
-               {{"collector", "process"}, {"path", proc_.path(dir + "stat")}, {"err", e.what()}});
-      return;
-    }
     const Key key{ps.pid, ps.starttime_ticks};
     ++scanned_;
     // Kernel threads have no files, maps or command line: nothing to read, and their fd
@@ -319,6 +306,8 @@ class ProcessCollector : public Collector {
   }
 
   FsRoot proc_;
+  std::shared_ptr<ProcWalk> walk_;
+  std::uint64_t last_walk_ = 0;
   Matcher matcher_;
   std::size_t top_n_;
   double ticks_;
@@ -331,7 +320,7 @@ class ProcessCollector : public Collector {
   std::array<double, 2> read_errors_{};  // permission, other
   // Reused across scrapes: the walk reads thousands of files.
   std::string buf_, buf2_;
-  std::vector<std::string> pids_, tids_, fd_names_;
+  std::vector<std::string> tids_, fd_names_;
   std::vector<Reading> readings_;
   std::vector<Candidate> candidates_;
 };

@@ -1,0 +1,52 @@
+#include "exporter/sources/proc_walk.h"
+
+#include <cstring>
+
+#include "exporter/logging.h"
+#include "exporter/parse_error.h"
+
+namespace virtnet {
+
+std::shared_ptr<const ProcTable> ProcWalk::get() {
+  std::lock_guard lk(mu_);
+  const auto now = std::chrono::steady_clock::now();
+  if (last_ && now - last_->taken < window_) return last_;
+  auto t = std::make_shared<ProcTable>();
+  t->taken = now;
+  std::vector<std::string> pids;
+  int err = 0;
+  const auto st = proc_.list_dir(
+      "",
+      [&](std::string_view n) {
+        if (!n.empty() && n.find_first_not_of("0123456789") == std::string_view::npos) {
+          pids.emplace_back(n);
+        }
+      },
+      &err);
+  if (st != ReadStatus::kOk) {
+    t->error = "cannot list " + proc_.root() + ": " + std::strerror(err);
+  } else {
+    t->procs.reserve(pids.size());
+    for (const auto& pid : pids) {
+      // Gone since the listing (or refused): not in the table.
+      if (proc_.read_into(pid + "/stat", buf_, &err) != ReadStatus::kOk) continue;
+      try {
+        t->procs.push_back(parse_proc_stat(buf_));
+      } catch (const ParseError& e) {
+        ++t->unparsable;
+        log_warn("cannot parse process file",
+                 {{"path", proc_.path(pid + "/stat")}, {"err", e.what()}});
+      }
+    }
+  }
+  t->seq = ++walks_;
+  last_ = std::move(t);
+  return last_;
+}
+
+std::size_t ProcWalk::walks() const {
+  std::lock_guard lk(mu_);
+  return walks_;
+}
+
+}  // namespace virtnet

@@ -1,0 +1,49 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "exporter/proc_pid_parse.h"
+#include "exporter/sources/fs_root.h"
+
+namespace virtnet {
+
+// The processes as one walk of /proc saw them: each one's parsed stat (pid, start time, comm,
+// threads, CPU, ...). Per-process files beyond stat are each collector's to read.
+struct ProcTable {
+  std::vector<ProcStat> procs;  // in /proc's order; kernel threads included (flags say so)
+  // stat files that did not parse (each logged by the walk), and the reasons, for counters.
+  std::size_t unparsable = 0;
+  std::string error;  // non-empty: /proc itself could not be listed, `procs` is empty
+  std::chrono::steady_clock::time_point taken;
+  std::uint64_t seq = 0;  // which walk: 1, 2, ...
+};
+
+// One walk of /proc shared by the collectors that need the processes (process, qemu): the
+// first to ask walks, a collector asking meanwhile waits for that walk, and a walk younger than
+// `share_window` is handed out again. Collectors of one scrape run at once, so a scrape walks
+// /proc once however many of them ask; scrapes are further apart than the window.
+class ProcWalk {
+ public:
+  explicit ProcWalk(FsRoot proc,
+                    std::chrono::milliseconds share_window = std::chrono::milliseconds(500))
+      : proc_(std::move(proc)), window_(share_window) {}
+
+  std::shared_ptr<const ProcTable> get();
+  std::size_t walks() const;  // how many walks were made (for tests)
+
+ private:
+  FsRoot proc_;
+  std::chrono::milliseconds window_;
+  mutable std::mutex mu_;  // held during a walk: a second caller waits, then reuses it
+  std::shared_ptr<const ProcTable> last_;
+  std::size_t walks_ = 0;
+  std::string buf_;
+};
+
+}  // namespace virtnet
