@@ -1,10 +1,12 @@
 #include "exporter/app.h"
 
+#include <malloc.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <iostream>
+#include <set>
 
 #include "exporter/config.h"
 #include "exporter/flags.h"
@@ -28,7 +30,8 @@ struct Built {
 // ConfigError if one refuses its options. With `running`, a collector whose configuration did
 // not change is not built again: its slot keeps the running instance, with its state.
 Built build_collectors(const std::vector<CollectorInfo>& registry, const Config& cfg,
-                       const Sources& sources, const Config* running = nullptr) {
+                       const Sources& sources, const Config* running = nullptr,
+                       const std::set<std::string>& rebuild = {}) {
   Built b;
   for (const auto& info : registry) {
     const auto& cc = cfg.collectors.at(info.name);
@@ -38,7 +41,7 @@ Built build_collectors(const std::vector<CollectorInfo>& registry, const Config&
     row.enabled = cc.enabled;
     b.listing.push_back(std::move(row));
     if (!cc.enabled) continue;
-    if (running && running->collectors.at(info.name) == cc) {
+    if (running && running->collectors.at(info.name) == cc && !rebuild.count(info.name)) {
       b.slots.push_back({info.name, nullptr});
       continue;
     }
@@ -64,6 +67,10 @@ std::string enabled_names(const Built& b, bool rebuilt_only = false) {
 }  // namespace
 
 int run_exporter(int argc, char** argv, const std::vector<CollectorInfo>& registry) {
+  // glibc gives each thread that allocates an arena of its own, and each keeps what a scrape
+  // freed (hundreds of KB at 200 VMs): with a thread per collector and a scrape pool, RSS was
+  // 13.9 MiB on the synthetic hypervisor, 10.5 MiB with two arenas, at the same CPU per scrape.
+  mallopt(M_ARENA_MAX, 2);
   auto outcome = parse_flags(argc, argv, registry, std::cout, std::cerr);
   if (!outcome.flags) return outcome.exit_code;
   const Flags& flags = *outcome.flags;
@@ -128,7 +135,12 @@ int run_exporter(int argc, char** argv, const std::vector<CollectorInfo>& regist
   }
   log_info("starting virtnet_exporter",
            {{"version", kVersion}, {"revision", kRevision}, {"collectors", enabled_names(built)}});
-  scraper.set_collectors(std::move(built.slots), std::move(built.listing));
+  // A collector whose start() failed is built again at the next reload, even unchanged.
+  std::set<std::string> rebuild;
+  for (auto& n :
+       scraper.set_collectors(std::move(built.slots), std::move(built.listing)).failed_start) {
+    rebuild.insert(std::move(n));
+  }
   server->set_ready(true);
   log_info("listening", {{"address", flags.http.listen_address},
                          {"port", std::to_string(server->port())},
@@ -140,13 +152,14 @@ int run_exporter(int argc, char** argv, const std::vector<CollectorInfo>& regist
     if (sig == SIGHUP) {
       try {
         auto next = load_config(registry, flags.config_file, flags.overrides);
-        auto next_built = build_collectors(registry, next, sources, &running);
+        auto next_built = build_collectors(registry, next, sources, &running, rebuild);
         const auto names = enabled_names(next_built);
         const auto rebuilt = enabled_names(next_built, true);
-        const auto kept_busy =
+        const auto installed =
             scraper.set_collectors(std::move(next_built.slots), std::move(next_built.listing));
         // A collector kept busy still runs with its old options: the next reload tries again.
-        for (const auto& n : kept_busy) next.collectors[n] = running.collectors[n];
+        for (const auto& n : installed.kept_busy) next.collectors[n] = running.collectors[n];
+        rebuild = {installed.failed_start.begin(), installed.failed_start.end()};
         running = std::move(next);
         log_info("configuration reloaded", {{"collectors", names}, {"rebuilt", rebuilt}});
       } catch (const std::exception& e) {

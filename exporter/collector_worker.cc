@@ -14,23 +14,33 @@ CollectorWorker::CollectorWorker(std::unique_ptr<Collector> c) : s_(std::make_sh
     log_error("collector cannot start", {{"collector", s_->name}, {"err", e.what()}});
   }
   s_->collector = std::move(c);
-  thread_ = std::thread([s = s_] { loop(*s); });
+  try {
+    thread_ = std::thread([s = s_] { loop(*s); });
+  } catch (...) {  // no thread to be had: undo start() before the caller sees the failure
+    s_->collector->stop();
+    throw;
+  }
 }
 
-CollectorWorker::~CollectorWorker() {
+void CollectorWorker::request_stop() {
+  if (stop_deadline_) return;
+  stop_deadline_ = Clock::now() + kStopBound;
   {
     std::lock_guard lk(s_->mu);
     s_->stop = true;
   }
   s_->cv.notify_all();
-  const auto t0 = Clock::now();
   try {
     s_->collector->stop();
   } catch (const std::exception& e) {
     log_warn("collector stop failed", {{"collector", s_->name}, {"err", e.what()}});
   }
+}
+
+CollectorWorker::~CollectorWorker() {
+  request_stop();
   std::unique_lock lk(s_->mu);
-  const bool exited = s_->cv.wait_until(lk, t0 + stop_bound, [&] { return s_->exited; });
+  const bool exited = s_->cv.wait_until(lk, *stop_deadline_, [&] { return s_->exited; });
   lk.unlock();
   if (exited) {
     thread_.join();
@@ -38,7 +48,8 @@ CollectorWorker::~CollectorWorker() {
     // Stuck in a system call that cannot be interrupted: the thread owns the shared state (and
     // the collector) and frees them when the call returns.
     log_warn("collector did not stop in time; its thread is left to finish",
-             {{"collector", s_->name}, {"bound_ms", std::to_string(stop_bound.count())}});
+             {{"collector", s_->name},
+              {"bound_ms", std::to_string(std::chrono::milliseconds(kStopBound).count())}});
     thread_.detach();
   }
 }
@@ -63,7 +74,7 @@ std::optional<RunResult> CollectorWorker::wait(std::uint64_t id, Clock::time_poi
   }
   if (s_->consumed) return std::nullopt;  // not reached: one scrape at a time waits
   s_->consumed = true;
-  return s_->result;
+  return std::move(s_->result);  // served: nothing of it is kept (a scrape can be megabytes)
 }
 
 std::optional<RunResult> CollectorWorker::take_late(Clock::duration max_age) {
@@ -72,7 +83,7 @@ std::optional<RunResult> CollectorWorker::take_late(Clock::duration max_age) {
     return std::nullopt;
   }
   s_->consumed = true;
-  return s_->result;
+  return std::move(s_->result);
 }
 
 bool CollectorWorker::busy() const {

@@ -54,8 +54,12 @@ class CollectorWorker {
   std::optional<RunResult> take_late(Clock::duration max_age);
   // Inside collect() now.
   bool busy() const;
+  bool start_failed() const { return !s_->start_error.empty(); }
+  // Tells the collector and the thread to stop, without waiting (the destructor waits, until
+  // kStopBound after this call): several workers are stopped at once this way.
+  void request_stop();
 
-  std::chrono::milliseconds stop_bound{2000};
+  static constexpr std::chrono::seconds kStopBound{2};
 
  private:
   struct Shared {
@@ -73,6 +77,7 @@ class CollectorWorker {
 
   std::shared_ptr<Shared> s_;
   std::thread thread_;
+  std::optional<Clock::time_point> stop_deadline_;
 };
 
 }  // namespace virtnet

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "exporter/collector_worker.h"
 #include "exporter/logging.h"
@@ -34,71 +35,87 @@ void Scraper::Gate::leave() {
 }
 
 Scraper::Scraper(std::chrono::milliseconds default_budget) : default_budget_(default_budget) {}
-Scraper::~Scraper() = default;
 
-std::vector<std::string> Scraper::set_collectors(std::vector<CollectorSlot> slots,
-                                                 std::vector<CollectorStatusView> listing) {
-  std::vector<std::unique_ptr<CollectorWorker>> next, retired;
-  std::vector<std::string> kept_busy;
+Scraper::~Scraper() { stop_all(workers_); }
+
+void Scraper::stop_all(std::vector<std::unique_ptr<CollectorWorker>>& workers) {
+  // Told all at once, then waited for: N stuck collectors cost one stop bound, not N.
+  for (auto& w : workers) w->request_stop();
+  workers.clear();
+}
+
+Scraper::Installed Scraper::set_collectors(std::vector<CollectorSlot> slots,
+                                           std::vector<CollectorStatusView> listing) {
+  Installed out;
+  std::vector<std::unique_ptr<CollectorWorker>> retired;
   {
     // No scrape runs meanwhile; a worker busy now is one its scrape gave up on (stuck).
     gate_.enter();
     GateHold hold{gate_};
-    std::map<std::string, std::unique_ptr<CollectorWorker>> running;
-    for (auto& w : workers_) {
-      auto name = w->name();
-      running.emplace(std::move(name), std::move(w));
-    }
-    workers_.clear();
+    // First everything that can fail (starting new workers), with workers_ untouched: if it
+    // throws, the running set stays whole and the new workers are stopped on the way out.
+    std::set<std::string> keep;
+    std::map<std::string, std::unique_ptr<CollectorWorker>> created;
     for (auto& slot : slots) {
-      auto it = running.find(slot.name);
-      std::unique_ptr<CollectorWorker> old;
-      if (it != running.end()) {
-        old = std::move(it->second);
-        running.erase(it);
-      }
+      auto old = std::find_if(workers_.begin(), workers_.end(),
+                              [&](const auto& w) { return w->name() == slot.name; });
+      const bool running = old != workers_.end();
       if (!slot.fresh) {
-        if (old) next.push_back(std::move(old));
+        if (running) keep.insert(slot.name);
         continue;
       }
-      if (old && old->busy()) {
+      if (running && (*old)->busy()) {
         // Replacing it would leave its thread behind, one more at every reload while it hangs.
-        kept_busy.push_back(slot.name);
+        keep.insert(slot.name);
+        out.kept_busy.push_back(slot.name);
         log_warn("collector busy past its deadline; kept with its old options until a later reload",
                  {{"collector", slot.name}});
-        next.push_back(std::move(old));
         continue;
       }
-      if (old) retired.push_back(std::move(old));
-      next.push_back(std::make_unique<CollectorWorker>(std::move(slot.fresh)));
+      auto w = std::make_unique<CollectorWorker>(std::move(slot.fresh));
+      if (w->start_failed()) out.failed_start.push_back(slot.name);
+      created.emplace(slot.name, std::move(w));
     }
-    for (auto& [name, w] : running) retired.push_back(std::move(w));
-    workers_ = std::move(next);
-  }
-  {
-    std::lock_guard sl(status_mu_);
-    // A kept collector keeps its last result on the landing page.
-    for (auto& row : listing) {
-      for (const auto& old : status_) {
-        const bool kept = std::any_of(slots.begin(), slots.end(), [&](const CollectorSlot& s) {
-          return s.name == row.name && !s.fresh;
-        });
-        if (old.name == row.name &&
-            (kept || std::count(kept_busy.begin(), kept_busy.end(), row.name))) {
-          row.has_run = old.has_run;
-          row.last_success = old.last_success;
-          row.last_duration_seconds = old.last_duration_seconds;
-          row.last_error = old.last_error;
-          row.last_time = old.last_time;
+    // Then the swap, which only moves.
+    std::vector<std::unique_ptr<CollectorWorker>> next;
+    next.reserve(slots.size());
+    retired.reserve(workers_.size());
+    for (const auto& slot : slots) {
+      if (auto c = created.find(slot.name); c != created.end()) {
+        next.push_back(std::move(c->second));
+      } else if (keep.count(slot.name)) {
+        for (auto& w : workers_) {
+          if (w && w->name() == slot.name) {
+            next.push_back(std::move(w));
+            break;
+          }
         }
+      }
+    }
+    for (auto& w : workers_) {
+      if (w) retired.push_back(std::move(w));
+    }
+    workers_ = std::move(next);
+
+    // The landing page, under the gate too (a scrape in between would update rows about to go):
+    // a kept collector keeps its last result, a new one starts afresh.
+    std::lock_guard sl(status_mu_);
+    for (auto& row : listing) {
+      if (!keep.count(row.name)) continue;
+      for (const auto& old : status_) {
+        if (old.name != row.name) continue;
+        row.has_run = old.has_run;
+        row.last_success = old.last_success;
+        row.last_duration_seconds = old.last_duration_seconds;
+        row.last_error = old.last_error;
+        row.last_time = old.last_time;
       }
     }
     status_ = std::move(listing);
   }
-  // Stopped after the locks are released, so a scrape never waits on them; each within
-  // kStopBound.
-  retired.clear();
-  return kept_busy;
+  // Stopped after the gate is released, so a scrape never waits on them.
+  stop_all(retired);
+  return out;
 }
 
 std::chrono::milliseconds Scraper::budget(std::optional<double> scraper_timeout) const {
@@ -129,6 +146,10 @@ std::vector<prometheus::MetricFamily> Scraper::scrape(std::optional<double> scra
     return {};
   }
   GateHold hold{gate_};
+  if (Clock::now() >= deadline) {  // the gate came free just as the time ran out
+    *refused = {503, "another scrape held the collectors until this scrape's deadline"};
+    return {};
+  }
   for (const auto& n : only) {
     if (std::none_of(workers_.begin(), workers_.end(),
                      [&](const auto& w) { return w->name() == n; })) {

@@ -13,10 +13,9 @@
 #include <vector>
 
 #include "exporter/collector.h"
+#include "exporter/collector_worker.h"
 
 namespace virtnet {
-
-class CollectorWorker;
 
 struct CollectorStatusView {
   std::string name;
@@ -59,7 +58,7 @@ class Scraper {
   static constexpr std::chrono::minutes kMaxLateAge{5};
   // How long stopping a collector (its stop() and its worker thread) may take before its thread
   // is left behind, logged.
-  static constexpr std::chrono::seconds kStopBound{2};
+  static constexpr std::chrono::seconds kStopBound = CollectorWorker::kStopBound;
 
   explicit Scraper(std::chrono::milliseconds default_budget);
   ~Scraper();  // stops every collector, each within kStopBound
@@ -70,9 +69,14 @@ class Scraper {
   // running collector not named is stopped. A collector that is still busy past its scrape's
   // deadline (stuck in a system call) is kept as it is rather than replaced, so reloads never
   // pile up threads: the names so kept are returned, and their new options apply at a later
-  // reload.
-  std::vector<std::string> set_collectors(std::vector<CollectorSlot> slots,
-                                          std::vector<CollectorStatusView> listing);
+  // reload. Disabling a stuck collector does leave its thread behind (logged).
+  // If starting a new collector throws (no thread to be had), the running set is left whole.
+  struct Installed {
+    std::vector<std::string> kept_busy;     // kept with their old options (busy past a deadline)
+    std::vector<std::string> failed_start;  // new instances whose start() threw
+  };
+  Installed set_collectors(std::vector<CollectorSlot> slots,
+                           std::vector<CollectorStatusView> listing);
 
   // `scraper_timeout`: X-Prometheus-Scrape-Timeout-Seconds when the scraper sent it. `only`, when
   // not empty, restricts the scrape to those collectors (collect[] in the URL). The budget counts
@@ -113,6 +117,8 @@ class Scraper {
     Gate& g;
     ~GateHold() { g.leave(); }
   };
+
+  static void stop_all(std::vector<std::unique_ptr<CollectorWorker>>& workers);
 
   std::chrono::milliseconds default_budget_;
   Gate gate_;

@@ -58,6 +58,9 @@ NetnsOutcome run_in_netns(const std::string& path, const std::function<void()>& 
     } catch (const std::exception& ex) {
       out.status = NetnsStatus::kError;
       out.error = ex.what();
+    } catch (...) {
+      out.status = NetnsStatus::kError;
+      out.error = "unknown exception";
     }
     // The thread ends here, inside the namespace: nothing else ever runs on it.
   });

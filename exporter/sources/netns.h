@@ -25,8 +25,10 @@ struct NetnsOutcome {
 
 // Runs `fn` inside the network namespace at `path`, on a thread of its own: setns changes only
 // the calling thread's namespace, so the exporter's threads stay in theirs. A socket `fn` opens
-// belongs to that namespace. kGone when the namespace vanished meanwhile (not an error); kError
-// with the reason otherwise (EPERM without CAP_SYS_ADMIN, or what `fn` threw).
+// belongs to that namespace; /proc/thread-self/net shows it, but /proc/net and /proc/self/net
+// show the process's main thread's namespace, not this one. kGone when the namespace vanished
+// meanwhile (not an error); kError with the reason otherwise (EPERM without CAP_SYS_ADMIN, or what
+// `fn` threw).
 NetnsOutcome run_in_netns(const std::string& path, const std::function<void()>& fn);
 
 }  // namespace virtnet

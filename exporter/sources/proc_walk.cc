@@ -12,7 +12,6 @@ std::shared_ptr<const ProcTable> ProcWalk::get() {
   const auto now = std::chrono::steady_clock::now();
   if (last_ && now - last_->taken < window_) return last_;
   auto t = std::make_shared<ProcTable>();
-  t->taken = now;
   std::vector<std::string> pids;
   int err = 0;
   const auto st = proc_.list_dir(
@@ -40,6 +39,7 @@ std::shared_ptr<const ProcTable> ProcWalk::get() {
     }
   }
   t->seq = ++walks_;
+  t->taken = std::chrono::steady_clock::now();  // the window counts from the walk's end
   last_ = std::move(t);
   return last_;
 }

@@ -35,6 +35,7 @@ class ProcWalk {
       : proc_(std::move(proc)), window_(share_window) {}
 
   std::shared_ptr<const ProcTable> get();
+  const std::string& root() const { return proc_.root(); }
   std::size_t walks() const;  // how many walks were made (for tests)
 
  private:

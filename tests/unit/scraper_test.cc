@@ -340,6 +340,40 @@ TEST(ScraperLifecycle, FailuresSayWhy) {
   EXPECT_TRUE(s.status()[0].last_success);
 }
 
+// Review findings: a rebuilt collector's landing-page row starts afresh, a failed start is
+// reported (the app builds it again at the next reload), stuck collectors stop together.
+TEST(ScraperLifecycle, RebuiltRowsStartAfreshAndFailedStartsAreReported) {
+  auto l = std::make_shared<Lifecycle>();
+  std::vector<CollectorStatusView> listing(1);
+  listing[0].name = "c";
+  Scraper s(1s);
+  auto first = s.set_collectors(one("c", std::make_unique<Counting>("c", l, true)), listing);
+  EXPECT_EQ(first.failed_start, std::vector<std::string>{"c"});
+  s.scrape(std::nullopt);
+  EXPECT_TRUE(s.status()[0].has_run);
+  auto second = s.set_collectors(one("c", std::make_unique<Counting>("c", l)), listing);
+  EXPECT_TRUE(second.failed_start.empty());
+  EXPECT_FALSE(s.status()[0].has_run);  // the new instance has not run yet
+  std::vector<CollectorSlot> keep;
+  keep.push_back({"c", nullptr});
+  s.scrape(std::nullopt);
+  s.set_collectors(std::move(keep), listing);
+  EXPECT_TRUE(s.status()[0].has_run);  // kept: its last result stays
+}
+
+TEST(ScraperLifecycle, StuckCollectorsStopTogether) {
+  auto l = std::make_shared<Lifecycle>();
+  Scraper s(1s);
+  std::vector<CollectorSlot> v;
+  for (auto n : {"s1", "s2", "s3"}) v.push_back({n, std::make_unique<Counting>(n, l, false, 3s)});
+  s.set_collectors(std::move(v), {});
+  s.scrape(0.2);
+  const auto t0 = Scraper::Clock::now();
+  s.set_collectors({}, {});
+  EXPECT_LT(Scraper::Clock::now() - t0, Scraper::kStopBound + 700ms);  // not 3 x 2 s
+  EXPECT_EQ(l->stops, 3);
+}
+
 // A collector stuck past its deadline is kept by reloads that change it: no thread is added.
 TEST(ScraperLifecycle, ReloadsDoNotPileUpThreadsBehindAStuckCollector) {
   auto l = std::make_shared<Lifecycle>();
@@ -350,7 +384,7 @@ TEST(ScraperLifecycle, ReloadsDoNotPileUpThreadsBehindAStuckCollector) {
   for (int i = 0; i < 5; ++i) {
     auto kept =
         s.set_collectors(one("stuck", std::make_unique<Counting>("stuck", l, false, 3s)), {});
-    ASSERT_EQ(kept, std::vector<std::string>{"stuck"});
+    ASSERT_EQ(kept.kept_busy, std::vector<std::string>{"stuck"});
   }
   EXPECT_EQ(threads_now(), before);
   EXPECT_EQ(l->starts, 1);  // the instances refused in its place were never started
