@@ -1,3 +1,4 @@
+#include "collectors/links/links_collector.h"
 #include "collectors/process/process_collector.h"
 #include "collectors/sockstat/sockstat_collector.h"
 #include "exporter/collector.h"
@@ -5,7 +6,7 @@
 namespace virtnet {
 
 std::vector<CollectorInfo> builtin_collectors() {
-  return {sockstat::sockstat_info(), process::process_info()};
+  return {sockstat::sockstat_info(), process::process_info(), links::links_info()};
 }
 
 }  // namespace virtnet

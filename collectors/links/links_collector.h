@@ -1,0 +1,10 @@
+#pragma once
+
+#include "exporter/collector.h"
+
+namespace virtnet::links {
+
+// The `links` collector: one RTM_GETLINK dump per network namespace per scrape.
+CollectorInfo links_info();
+
+}  // namespace virtnet::links

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The links collector over real devices in namespaces of the test's own: a 9000-MTU tap on a
+# 1500 bridge, a VXLAN whose underlay MTU was lowered under it, a named namespace walked by name,
+# taps added and deleted while scraping (every scrape succeeds, gone links lose their series).
+source "$(dirname "$0")/lib.sh"
+[[ $(id -u) -eq 0 ]] || skip "needs root to create network namespaces"
+A=vt-links-a-$$
+B=vt-links-b-$$
+ip netns add "$A" || skip "cannot create a network namespace here"
+CLEANUPS+=("ip netns del $A")
+ip netns add "$B"
+CLEANUPS+=("ip netns del $B 2>/dev/null")
+in_a() { ip -n "$A" "$@"; }
+in_a link set lo up
+in_a link add veth0 type veth peer name veth1
+in_a link add br0 type bridge
+in_a link set br0 mtu 1500
+in_a link set veth1 master br0
+in_a tuntap add tapj mode tap
+in_a link set tapj mtu 9000
+in_a link set tapj master br0
+in_a link add vx0 type vxlan id 42 dev veth0 dstport 4789
+in_a link set vx0 mtu 1450
+in_a link add brq type bridge
+in_a link set vx0 master brq
+in_a tuntap add tapv mode tap
+in_a link set tapv mtu 1450
+in_a link set tapv master brq
+in_a link set veth0 mtu 1400 # the underlay lowered under the VXLAN
+for l in veth0 veth1 br0 tapj vx0 brq tapv; do in_a link set "$l" up; done
+ip -n "$B" link add br-b type bridge
+
+NETNS=$A start_exporter "$EXPORTER" --collector.disable-defaults --collector.links \
+  --collector.links.netns
+NETNS=$A scrape >"$WORK/m"
+val() { value "$1" "$WORK/m"; }
+expect_value 'virtnet_scrape_collector_success{collector="links"}' 1 "$WORK/m"
+expect_value 'virtnet_link_mtu_headroom_bytes{netns="",link="tapj"}' -7500 "$WORK/m"
+expect_value 'virtnet_link_mtu_mismatch_bytes{netns="",link="tapj",other="br0",relation="bridge_port"}' \
+  7500 "$WORK/m"
+expect_value 'virtnet_link_mtu_headroom_bytes{netns="",link="vx0"}' -100 "$WORK/m"
+expect_value 'virtnet_link_encapsulation_overhead_bytes{netns="",link="vx0"}' 50 "$WORK/m"
+expect_value 'virtnet_link_mtu_headroom_bytes{netns="",link="tapv"}' -100 "$WORK/m"
+grep -q '^virtnet_link_info{netns="",link="tapj",kind="tun",.*master="br0",egress="veth1"} 1' \
+  "$WORK/m" || fail "tapj's info: $(grep 'link_info{netns="",link="tapj"' "$WORK/m")"
+grep -q '^virtnet_link_info{netns="",link="vx0",kind="vxlan",.*egress="veth0",vni="42"} 1' \
+  "$WORK/m" || fail "vx0's info: $(grep 'link_info{netns="",link="vx0"' "$WORK/m")"
+grep -q "^virtnet_link_info{netns=\"$B\",link=\"br-b\",kind=\"bridge\"" "$WORK/m" ||
+  fail "the named namespace $B was not walked"
+per_link=$(grep -c '{netns="",link="tapj"}' "$WORK/m")
+echo "headroom: tapj -7500 (mismatch +7500), vx0 -100 over a 1400 underlay, tapv -100;" \
+  "$per_link series for tapj plus its info; $B walked"
+[[ $per_link -le 13 ]] || fail "$per_link series per link (at most 14 with the info)"
+
+# Taps come and go while scraping: every scrape succeeds; a deleted tap's series are gone.
+for i in $(seq 20); do
+  in_a tuntap add "churn$i" mode tap
+  [[ $i -gt 1 ]] && in_a link del "churn$((i - 1))"
+  NETNS=$A scrape >"$WORK/c" || fail "scrape $i failed"
+  expect_value 'virtnet_scrape_collector_success{collector="links"}' 1 "$WORK/c"
+done
+grep -q 'link="churn19"' "$WORK/c" && fail "churn19, deleted, still exported"
+grep -q 'link="churn20"' "$WORK/c" || fail "churn20 missing"
+# The named namespace goes away between scrapes: skipped, not an error.
+ip netns del "$B"
+NETNS=$A scrape >"$WORK/d"
+expect_value 'virtnet_scrape_collector_success{collector="links"}' 1 "$WORK/d"
+grep -q "netns=\"$B\"" "$WORK/d" && fail "$B still exported after it was deleted"
+out=$(promtool check metrics <"$WORK/m" 2>&1) || fail "promtool: $out"
+echo "links_netns: 20 scrapes under tap churn succeeded; a deleted namespace is skipped; promtool clean"
