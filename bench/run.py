@@ -157,6 +157,14 @@ def exporters(build_dir, workdir):
                                      "--collector.disable-defaults", "--collector.process"]),
         Exporter("floor_process", [os.path.join(build_dir, "bench", "floor"), "{port}",
                                    "process"], path="/"),
+        # The links collector alone against node_exporter's link collectors alone (issue: a
+        # tenth at most): one netlink dump against /sys/class/net file by file.
+        Exporter("virtnet_links", [os.path.join(build_dir, "virtnet_exporter"),
+                                   "--web.listen-address=127.0.0.1:{port}", "--log.level=warn",
+                                   "--collector.disable-defaults", "--collector.links"]),
+        Exporter("node_exporter_links", [NODE_EXPORTER, "--web.listen-address=127.0.0.1:{port}",
+                                         "--collector.disable-defaults", "--collector.netdev",
+                                         "--collector.netclass"]),
     ]
 
 
@@ -197,6 +205,12 @@ def ratios(run):
     out["process_collector_cpu"] = {
         "virtnet_process/process_exporter": ratio(vp["cpu_ms_per_scrape"], p["cpu_ms_per_scrape"]),
         "virtnet_process/floor_process": ratio(vp["cpu_ms_per_scrape"], fp["cpu_ms_per_scrape"]),
+    }
+    vl, nl = run["virtnet_links"], run["node_exporter_links"]
+    out["links_collector"] = {
+        "cpu virtnet_links/node_exporter_links": ratio(vl["cpu_ms_per_scrape"],
+                                                       nl["cpu_ms_per_scrape"]),
+        "series virtnet_links/node_exporter_links": ratio(vl["series"], nl["series"]),
     }
     return out
 

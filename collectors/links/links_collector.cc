@@ -111,7 +111,11 @@ class LinksCollector : public Collector {
       Labels info = id;
       info.push_back({"kind", l.kind.empty() ? "physical" : l.kind});
       info.push_back({"operstate", p.operstate.empty() ? "unknown" : p.operstate});
-      if (l.lower) info.push_back({"lower", l.lower_elsewhere ? "other-netns" : name_of(l.lower)});
+      if (l.lower) {
+        // A veth's IFLA_LINK is its peer, not a device under it.
+        info.push_back({l.kind == "veth" ? "peer" : "lower",
+                        l.lower_elsewhere ? "other-netns" : name_of(l.lower)});
+      }
       if (l.master) info.push_back({"master", name_of(l.master)});
       if (s.egress) info.push_back({"egress", name_of(*s.egress)});
       if (l.vlan_id) {
@@ -178,7 +182,7 @@ CollectorInfo links_info() {
       "links",
       "Network links from one netlink dump per namespace: MTU, kind, VLAN and encapsulation "
       "stacking, MTU headroom and mismatches, counters.",
-      false,  // until the links issue is complete (namespaces tested, benchmarked)
+      true,
       {OptionSpec::boolean("netns", false,
                            "Also walk the named network namespaces (Neutron's qrouter-*, "
                            "qdhcp-*, ...); needs CAP_SYS_ADMIN."),

@@ -47,6 +47,17 @@ grep -q '^virtnet_link_info{netns="",link="vx0",kind="vxlan",.*egress="veth0",vn
   "$WORK/m" || fail "vx0's info: $(grep 'link_info{netns="",link="vx0"' "$WORK/m")"
 grep -q "^virtnet_link_info{netns=\"$B\",link=\"br-b\",kind=\"bridge\"" "$WORK/m" ||
   fail "the named namespace $B was not walked"
+# Golden: the namespace's own links as built above, counters (traffic of the moment) normalised.
+GOLDEN="$SRC_DIR/tests/golden/links_netns.metrics"
+grep -E '^virtnet_link_[a-z_]+\{netns="",' "$WORK/m" |
+  sed -E -e 's/^(virtnet_link_[a-z]+_(bytes|packets|errors|drops)_total\{[^}]*\}) .*/\1 <counter>/' \
+    -e 's/operstate="[a-z]+"/operstate="<state>"/' \
+    -e 's/^(virtnet_link_carrier\{[^}]*\}) .*/\1 <carrier>/' >"$WORK/links.normalized"
+if [[ "${1:-}" == "--update" ]]; then
+  cp "$WORK/links.normalized" "$GOLDEN"
+  echo "updated $GOLDEN"
+fi
+diff -u "$GOLDEN" "$WORK/links.normalized" || fail "links output differs from $GOLDEN (--update if intended)"
 per_link=$(grep -c '{netns="",link="tapj"}' "$WORK/m")
 echo "headroom: tapj -7500 (mismatch +7500), vx0 -100 over a 1400 underlay, tapv -100;" \
   "$per_link series for tapj plus its info; $B walked"

@@ -153,6 +153,37 @@ TEST(LinksParse, BadBytesAreCountedNeverFatal) {
   EXPECT_EQ(p.malformed, 1u);
 }
 
+// Incident 3 from the bytes up: a link dump with tenant VLAN 100 on vlan20 on bond0.
+TEST(LinksParse, VlanOnVlanFromTheDumpToTheHeadroom) {
+  auto link = [](int idx, const char* name, const char* k, int lower, int master,
+                 std::optional<std::uint16_t> vid = {}) {
+    return message(idx, [&](nl_msg* m) {
+      nla_put_string(m, IFLA_IFNAME, name);
+      nla_put_u32(m, IFLA_MTU, 1500);
+      if (lower) nla_put_u32(m, IFLA_LINK, static_cast<std::uint32_t>(lower));
+      if (master) nla_put_u32(m, IFLA_MASTER, static_cast<std::uint32_t>(master));
+      if (*k) {
+        kind(m, k, [&](nl_msg* d) {
+          if (vid) nla_put_u16(d, IFLA_VLAN_ID, *vid);
+        });
+      }
+    });
+  };
+  const std::string dump = link(2, "eth0", "", 0, 4) + link(3, "eth1", "", 0, 4) +
+                           link(4, "bond0", "bond", 0, 0) + link(5, "vlan20", "vlan", 4, 0, 20) +
+                           link(6, "vlan100", "vlan", 5, 0, 100) + done();
+  std::vector<ParsedLink> parsed;
+  ASSERT_TRUE(parse_link_chunk(dump, parsed).done);
+  std::vector<Link> links;
+  for (const auto& p : parsed) links.push_back(p.link);
+  const auto stacks = compute_stacks(links);
+  ASSERT_EQ(stacks.size(), 5u);
+  EXPECT_EQ(stacks[4].vlan_tags, 2u);
+  EXPECT_EQ(stacks[4].headroom, -4);
+  EXPECT_EQ(stacks[4].path, (std::vector<int>{6, 5, 4, 2}));
+  EXPECT_EQ(stacks[3].headroom, 0);  // vlan20 alone is fine
+}
+
 TEST(LinksParse, ErrorAndOperstates) {
   std::vector<ParsedLink> links;
   nl_msg* m = nlmsg_alloc_simple(NLMSG_ERROR, 0);
