@@ -117,7 +117,13 @@ class LinksCollector : public Collector {
                         l.lower_elsewhere ? "other-netns" : name_of(l.lower)});
       }
       if (l.master) info.push_back({"master", name_of(l.master)});
-      if (s.egress) info.push_back({"egress", name_of(*s.egress)});
+      if (s.egress) {
+        info.push_back({"egress", name_of(*s.egress)});
+        // The whole way down, as one reads it: tap1>vlan100>vlan20>bond0>eth0.
+        std::string path;
+        for (int hop : s.path) path += (path.empty() ? "" : ">") + name_of(hop);
+        info.push_back({"path", path});
+      }
       if (l.vlan_id) {
         info.push_back({"vlan_id", std::to_string(*l.vlan_id)});
         info.push_back({"vlan_protocol", l.vlan_protocol == 0x88a8 ? "802.1ad" : "802.1Q"});

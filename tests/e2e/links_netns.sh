@@ -41,9 +41,9 @@ expect_value 'virtnet_link_mtu_mismatch_bytes{netns="",link="tapj",other="br0",r
 expect_value 'virtnet_link_mtu_headroom_bytes{netns="",link="vx0"}' -100 "$WORK/m"
 expect_value 'virtnet_link_encapsulation_overhead_bytes{netns="",link="vx0"}' 50 "$WORK/m"
 expect_value 'virtnet_link_mtu_headroom_bytes{netns="",link="tapv"}' -100 "$WORK/m"
-grep -q '^virtnet_link_info{netns="",link="tapj",kind="tun",.*master="br0",egress="veth1"} 1' \
+grep -q '^virtnet_link_info{netns="",link="tapj",kind="tun",.*master="br0",egress="veth1",path="tapj>veth1"} 1' \
   "$WORK/m" || fail "tapj's info: $(grep 'link_info{netns="",link="tapj"' "$WORK/m")"
-grep -q '^virtnet_link_info{netns="",link="vx0",kind="vxlan",.*egress="veth0",vni="42"} 1' \
+grep -q '^virtnet_link_info{netns="",link="vx0",kind="vxlan",.*egress="veth0",path="vx0>veth0",vni="42"} 1' \
   "$WORK/m" || fail "vx0's info: $(grep 'link_info{netns="",link="vx0"' "$WORK/m")"
 grep -q "^virtnet_link_info{netns=\"$B\",link=\"br-b\",kind=\"bridge\"" "$WORK/m" ||
   fail "the named namespace $B was not walked"
