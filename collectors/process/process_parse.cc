@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "collectors/qemu/qemu_parse.h"
 #include "exporter/parse_error.h"
 
 namespace virtnet::process {
@@ -133,34 +134,7 @@ std::string_view fd_kind_name(FdKind k) {
 }
 
 std::string qemu_domain(std::string_view cmdline) {
-  std::vector<std::string_view> args;
-  std::size_t i = 0;
-  while (i < cmdline.size()) {
-    auto nul = cmdline.find('\0', i);
-    if (nul == std::string_view::npos) nul = cmdline.size();
-    args.push_back(cmdline.substr(i, nul - i));
-    i = nul + 1;
-  }
-  for (std::size_t a = 0; a + 1 < args.size(); ++a) {
-    if (args[a] != "-name") continue;
-    std::string_view v = args[a + 1];
-    if (v.substr(0, 6) == "guest=") v.remove_prefix(6);
-    // The value ends at the first single comma; ",," is an escaped comma (qemu's option syntax).
-    std::string name;
-    for (std::size_t k = 0; k < v.size(); ++k) {
-      if (v[k] == ',') {
-        if (k + 1 < v.size() && v[k + 1] == ',') {
-          name += ',';
-          ++k;
-          continue;
-        }
-        break;
-      }
-      name += v[k];
-    }
-    return name;
-  }
-  return "";
+  return qemu::parse_cmdline(cmdline).domain;  // one reading of -name, the qemu collector's
 }
 
 }  // namespace virtnet::process
