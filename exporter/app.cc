@@ -79,6 +79,7 @@ int run_exporter(int argc, char** argv, const std::vector<CollectorInfo>& regist
   Sources sources;
   sources.proc = FsRoot(flags.procfs);
   sources.sys = FsRoot(flags.sysfs);
+  sources.root = FsRoot(flags.rootfs);
   sources.page_size = sysconf(_SC_PAGESIZE);
   sources.make_sock_diag = [] { return make_netlink_sock_diag(5000); };
   sources.proc_walk = std::make_shared<ProcWalk>(sources.proc);

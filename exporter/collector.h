@@ -43,6 +43,7 @@ class Collector {
 struct Sources {
   FsRoot proc{"/proc"};
   FsRoot sys{"/sys"};
+  FsRoot root{"/"};  // --path.rootfs: /dev, /etc
   long page_size = 4096;
   std::function<std::unique_ptr<SockDiagSource>()> make_sock_diag;
   // One walk of /proc per scrape, shared by the collectors that need the processes; a collector

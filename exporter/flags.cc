@@ -74,6 +74,8 @@ FlagsOutcome parse_flags(int argc, const char* const* argv,
                "Validate the configuration and flags, then exit (0 if valid, 1 if not).");
   app.add_option("--path.procfs", f.procfs, "procfs mountpoint.")->capture_default_str();
   app.add_option("--path.sysfs", f.sysfs, "sysfs mountpoint.")->capture_default_str();
+  app.add_option("--path.rootfs", f.rootfs, "root filesystem (for /dev and /etc).")
+      ->capture_default_str();
   app.add_option("--log.level", level, "Only log messages of this severity or above.")
       ->capture_default_str()
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));

@@ -20,6 +20,7 @@ struct Flags {
   FlagOverrides overrides;
   std::string procfs = "/proc";
   std::string sysfs = "/sys";
+  std::string rootfs = "/";
   LogLevel log_level = LogLevel::kInfo;
   LogFormat log_format = LogFormat::kLogfmt;
   std::chrono::milliseconds scrape_timeout{10000};

@@ -113,6 +113,11 @@ bool FsRoot::is_procfs() const {
   return *procfs_;
 }
 
+bool FsRoot::exists(std::string_view relative) const {
+  struct stat st {};
+  return ::stat(path(relative).c_str(), &st) == 0;
+}
+
 std::optional<std::uint64_t> FsRoot::proc_fd_count(std::string_view relative) const {
   if (!is_procfs()) return std::nullopt;
   struct stat st {};

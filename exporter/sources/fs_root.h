@@ -38,6 +38,8 @@ class FsRoot {
   // kernel reports 0 (older kernels; or no fds): list the directory then.
   std::optional<std::uint64_t> proc_fd_count(std::string_view relative) const;
   bool is_procfs() const;
+  // Whether the path exists (stat succeeds), for device nodes and directories.
+  bool exists(std::string_view relative) const;
 
   static constexpr std::size_t kDefaultMaxBytes = 4u << 20;
 

@@ -12,7 +12,8 @@ cp -r "$SRC_DIR/tests/fixtures/proc" "$WORK/proc"
 tar -xzf "$SRC_DIR/tests/fixtures/proc-pids.tar.gz" -C "$WORK/proc"
 # links reads the live kernel over netlink: its golden file is links_netns's.
 start_exporter "$EXPORTER" --path.procfs="$WORK/proc" \
-  --path.sysfs="$SRC_DIR/tests/fixtures/sys" --no-collector.links
+  --path.sysfs="$SRC_DIR/tests/fixtures/sys" --path.rootfs="$SRC_DIR/tests/fixtures/root" \
+  --no-collector.links
 scrape >"$WORK/raw"
 
 # sock_diag reads the live kernel (no fixture can stand in for netlink in a real run), the

@@ -1,0 +1,11 @@
+#pragma once
+
+#include "exporter/collector.h"
+
+namespace virtnet::qemu {
+
+// The `qemu` collector: the qemu processes of the shared /proc walk, their threads by class, and
+// their -netdev's vhost state.
+CollectorInfo qemu_info();
+
+}  // namespace virtnet::qemu
