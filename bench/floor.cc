@@ -8,6 +8,9 @@
 //                         every process stat and the fd count; for those in a group also status,
 //                         limits, maps and each thread's status; a readlink per fd for the
 //                         fd-kind groups. Only comm and the thread count are looked at.
+//   floor PORT qemu       exactly the qemu collector's reads: for every process stat; for qemu
+//                         processes the task list and each thread's stat and schedstat, and the
+//                         cmdline once per process (the collector keeps what it parsed).
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -173,14 +176,48 @@ std::size_t collect_process() {
   return bytes;
 }
 
+std::size_t collect_qemu() {
+  static std::string seen;  // pids whose cmdline was read, as "|pid|"
+  std::size_t bytes = 0;
+  char path[600];
+  DIR* proc = opendir("/proc");
+  while (dirent* e = readdir(proc)) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    std::snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+    const std::size_t n = slurp(path);
+    if (n == 0) continue;
+    const std::string_view stat(buf, n);
+    const auto open = stat.find('(');
+    if (open == std::string_view::npos || stat.compare(open + 1, 5, "qemu-") != 0) continue;
+    const std::string key = std::string("|") + e->d_name + "|";
+    if (seen.find(key) == std::string::npos) {
+      seen += key;
+      std::snprintf(path, sizeof path, "/proc/%s/cmdline", e->d_name);
+      bytes += slurp(path);
+    }
+    std::snprintf(path, sizeof path, "/proc/%s/task", e->d_name);
+    DIR* tasks = opendir(path);
+    while (dirent* t = tasks ? readdir(tasks) : nullptr) {
+      if (t->d_name[0] == '.') continue;
+      for (const char* f : {"stat", "schedstat"}) {
+        std::snprintf(path, sizeof path, "/proc/%s/task/%s/%s", e->d_name, t->d_name, f);
+        bytes += slurp(path);
+      }
+    }
+    if (tasks) closedir(tasks);
+  }
+  closedir(proc);
+  return bytes;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2 && !(argc == 3 && std::strcmp(argv[2], "process") == 0)) {
-    std::fprintf(stderr, "usage: floor PORT [process]\n");
+  const std::string mode = argc == 3 ? argv[2] : "";
+  if (argc < 2 || argc > 3 || (argc == 3 && mode != "process" && mode != "qemu")) {
+    std::fprintf(stderr, "usage: floor PORT [process|qemu]\n");
     return 2;
   }
-  const bool process_only = argc == 3;
   int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;
   setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -197,8 +234,11 @@ int main(int argc, char** argv) {
     if (c < 0) continue;
     char req[4096];
     (void)!recv(c, req, sizeof req, 0);  // one small GET; the request itself is ignored
-    std::string body =
-        "floor_bytes_read " + std::to_string(process_only ? collect_process() : collect()) + "\n";
+    std::string body = "floor_bytes_read " +
+                       std::to_string(mode == "process" ? collect_process()
+                                      : mode == "qemu"  ? collect_qemu()
+                                                        : collect()) +
+                       "\n";
     std::string resp = "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " +
                        std::to_string(body.size()) + "\r\n\r\n" + body;
     (void)!send(c, resp.data(), resp.size(), MSG_NOSIGNAL);
