@@ -124,19 +124,27 @@ std::size_t fd_count(const char* path) {
   return count_dir(path);
 }
 
-std::size_t collect_process() {
-  std::size_t bytes = 0;
-  char path[600];  // d_name is up to 255 bytes, twice
-  char link[4096];
+// Calls f(pid, stat) for each process whose stat could be read; `stat` points into `buf`.
+template <typename F>
+void for_each_stat(F&& f) {
+  char path[300];
   DIR* proc = opendir("/proc");
   while (dirent* e = readdir(proc)) {
     if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
     std::snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
     const std::size_t n = slurp(path);
-    if (n == 0) continue;
-    std::string_view stat(buf, n);
+    if (n > 0) f(static_cast<const char*>(e->d_name), std::string_view(buf, n));
+  }
+  closedir(proc);
+}
+
+std::size_t collect_process() {
+  std::size_t bytes = 0;
+  char path[600];  // d_name is up to 255 bytes, twice
+  char link[4096];
+  for_each_stat([&](const char* pid, std::string_view stat) {
     auto open = stat.find('('), close = stat.rfind(')');
-    if (open == std::string_view::npos || close == std::string_view::npos) continue;
+    if (open == std::string_view::npos || close == std::string_view::npos) return;
     bool kinds = false;
     const bool in_group = grouped(stat.substr(open + 1, close - open - 1), &kinds);
     // num_threads is the 18th field after the comm.
@@ -145,34 +153,33 @@ std::size_t collect_process() {
     for (std::size_t i = close + 1; i < stat.size(); ++i) {
       if (stat[i] == ' ' && ++field == 18) threads = std::strtol(stat.data() + i + 1, nullptr, 10);
     }
-    std::snprintf(path, sizeof path, "/proc/%s/fd", e->d_name);
+    std::snprintf(path, sizeof path, "/proc/%s/fd", pid);
     if (kinds) {
       DIR* fds = opendir(path);
       while (dirent* f = fds ? readdir(fds) : nullptr) {
         if (f->d_name[0] == '.') continue;
-        std::snprintf(path, sizeof path, "/proc/%s/fd/%s", e->d_name, f->d_name);
+        std::snprintf(path, sizeof path, "/proc/%s/fd/%s", pid, f->d_name);
         bytes += static_cast<std::size_t>(std::max<ssize_t>(0, readlink(path, link, sizeof link)));
       }
       if (fds) closedir(fds);
     } else {
       bytes += fd_count(path);
     }
-    if (!in_group) continue;
+    if (!in_group) return;
     for (const char* f : {"status", "limits", "maps"}) {
-      std::snprintf(path, sizeof path, "/proc/%s/%s", e->d_name, f);
+      std::snprintf(path, sizeof path, "/proc/%s/%s", pid, f);
       bytes += slurp(path);
     }
-    if (threads <= 1) continue;
-    std::snprintf(path, sizeof path, "/proc/%s/task", e->d_name);
+    if (threads <= 1) return;
+    std::snprintf(path, sizeof path, "/proc/%s/task", pid);
     DIR* tasks = opendir(path);
     while (dirent* t = tasks ? readdir(tasks) : nullptr) {
       if (t->d_name[0] == '.') continue;
-      std::snprintf(path, sizeof path, "/proc/%s/task/%s/status", e->d_name, t->d_name);
+      std::snprintf(path, sizeof path, "/proc/%s/task/%s/status", pid, t->d_name);
       bytes += slurp(path);
     }
     if (tasks) closedir(tasks);
-  }
-  closedir(proc);
+  });
   return bytes;
 }
 
@@ -180,33 +187,26 @@ std::size_t collect_qemu() {
   static std::string seen;  // pids whose cmdline was read, as "|pid|"
   std::size_t bytes = 0;
   char path[600];
-  DIR* proc = opendir("/proc");
-  while (dirent* e = readdir(proc)) {
-    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-    std::snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
-    const std::size_t n = slurp(path);
-    if (n == 0) continue;
-    const std::string_view stat(buf, n);
+  for_each_stat([&](const char* pid, std::string_view stat) {
     const auto open = stat.find('(');
-    if (open == std::string_view::npos || stat.compare(open + 1, 5, "qemu-") != 0) continue;
-    const std::string key = std::string("|") + e->d_name + "|";
+    if (open == std::string_view::npos || stat.compare(open + 1, 5, "qemu-") != 0) return;
+    const std::string key = std::string("|") + pid + "|";
     if (seen.find(key) == std::string::npos) {
       seen += key;
-      std::snprintf(path, sizeof path, "/proc/%s/cmdline", e->d_name);
+      std::snprintf(path, sizeof path, "/proc/%s/cmdline", pid);
       bytes += slurp(path);
     }
-    std::snprintf(path, sizeof path, "/proc/%s/task", e->d_name);
+    std::snprintf(path, sizeof path, "/proc/%s/task", pid);
     DIR* tasks = opendir(path);
     while (dirent* t = tasks ? readdir(tasks) : nullptr) {
       if (t->d_name[0] == '.') continue;
       for (const char* f : {"stat", "schedstat"}) {
-        std::snprintf(path, sizeof path, "/proc/%s/task/%s/%s", e->d_name, t->d_name, f);
+        std::snprintf(path, sizeof path, "/proc/%s/task/%s/%s", pid, t->d_name, f);
         bytes += slurp(path);
       }
     }
     if (tasks) closedir(tasks);
-  }
-  closedir(proc);
+  });
   return bytes;
 }
 
