@@ -12,6 +12,7 @@ Needs root (network namespaces, reading every process). One command: `bash bench
 """
 
 import argparse
+import gzip
 import http.client
 import json
 import os
@@ -57,22 +58,26 @@ def rss_bytes(pid):
     return 0
 
 
-def scrape(port, path):
+def scrape(port, path, gzip_ok=False):
+    """Returns (seconds, body as sent, body decoded)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     t0 = time.perf_counter()
-    conn.request("GET", path)
+    conn.request("GET", path, headers={"Accept-Encoding": "gzip"} if gzip_ok else {})
     resp = conn.getresponse()
     body = resp.read()
     elapsed = time.perf_counter() - t0
     conn.close()
     if resp.status != 200:
         raise RuntimeError(f"port {port}{path}: HTTP {resp.status}")
-    return elapsed, body
+    sent = body
+    if resp.getheader("Content-Encoding") == "gzip":
+        body = gzip.decompress(body)
+    return elapsed, sent, body
 
 
 class Exporter:
-    def __init__(self, name, argv, path="/metrics"):
-        self.name, self.argv, self.path = name, argv, path
+    def __init__(self, name, argv, path="/metrics", gzip_ok=False):
+        self.name, self.argv, self.path, self.gzip_ok = name, argv, path, gzip_ok
         self.port = None
         self.proc = None
         self.latencies = []
@@ -108,13 +113,13 @@ class Exporter:
         t_end = time.monotonic() + seconds
         n = 0
         while n < min_scrapes or time.monotonic() < t_end:
-            elapsed, body = scrape(self.port, self.path)
+            elapsed, sent, body = scrape(self.port, self.path, self.gzip_ok)
             self.latencies.append(elapsed)
             n += 1
         self.cpu += cpu_seconds(self.proc.pid) - cpu0
         self.scrapes += n
         self.rss = max(self.rss, rss_bytes(self.proc.pid))
-        self.bytes = len(body)
+        self.bytes = len(sent)
         self.series = sum(1 for line in body.split(b"\n") if line and not line.startswith(b"#"))
 
     def stop(self):
@@ -157,6 +162,11 @@ def exporters(build_dir, workdir):
                                      "--collector.disable-defaults", "--collector.process"]),
         Exporter("floor_process", [os.path.join(build_dir, "bench", "floor"), "{port}",
                                    "process"], path="/"),
+        # The same defaults, scraped as Prometheus does (Accept-Encoding: gzip): KiB/scrape is
+        # what crosses the wire.
+        Exporter("virtnet_gzip", [os.path.join(build_dir, "virtnet_exporter"),
+                                  "--web.listen-address=127.0.0.1:{port}", "--log.level=warn"],
+                 gzip_ok=True),
         # The qemu collector alone, and the floor for exactly its reads (issue: a quarter of
         # process-exporter with threads on, within 1.5x of the floor).
         Exporter("virtnet_qemu", [os.path.join(build_dir, "virtnet_exporter"),

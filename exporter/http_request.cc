@@ -1,5 +1,7 @@
 #include "exporter/http_request.h"
 
+#include <optional>
+
 #include "exporter/parse_error.h"
 
 namespace virtnet {
@@ -83,6 +85,65 @@ CollectFilter parse_collect_filter(std::string_view query) {
     f.only.insert(std::move(v));
   }
   return f;
+}
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const char x = a[i] >= 'A' && a[i] <= 'Z' ? static_cast<char>(a[i] - 'A' + 'a') : a[i];
+    if (x != b[i]) return false;
+  }
+  return true;
+}
+
+// The q-value of one element ("gzip;q=0.5"): 1 without one, 0 if it is not a number.
+double qvalue(std::string_view params) {
+  while (!params.empty()) {
+    const auto semi = params.find(';');
+    const auto p = trim(params.substr(0, semi));
+    params = semi == std::string_view::npos ? std::string_view{} : params.substr(semi + 1);
+    if (p.size() >= 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
+      const auto v = p.substr(2);
+      if (v.empty() || (v[0] != '0' && v[0] != '1')) return 0;
+      double q = v[0] - '0';
+      if (v.size() > 2 && v[1] == '.' && v[0] == '0') {
+        double scale = 0.1;
+        for (char c : v.substr(2)) {
+          if (c < '0' || c > '9') return 0;
+          q += (c - '0') * scale;
+          scale /= 10;
+        }
+      }
+      return q;
+    }
+  }
+  return 1;
+}
+
+}  // namespace
+
+bool accepts_gzip(std::string_view header) {
+  std::optional<double> gzip, star;
+  while (!header.empty()) {
+    const auto comma = header.find(',');
+    const auto item = header.substr(0, comma);
+    header = comma == std::string_view::npos ? std::string_view{} : header.substr(comma + 1);
+    const auto semi = item.find(';');
+    const auto coding = trim(item.substr(0, semi));
+    const double q = semi == std::string_view::npos ? 1 : qvalue(item.substr(semi + 1));
+    if (iequals(coding, "gzip") || iequals(coding, "x-gzip")) gzip = q;
+    if (coding == "*") star = q;
+  }
+  if (gzip) return *gzip > 0;
+  return star && *star > 0;
 }
 
 }  // namespace virtnet

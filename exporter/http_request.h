@@ -40,4 +40,8 @@ struct CollectFilter {
 };
 CollectFilter parse_collect_filter(std::string_view query);
 
+// Whether an Accept-Encoding header allows gzip: "gzip" or "*" listed with a q-value above 0
+// (RFC 9110; "gzip;q=0" refuses it, an explicit gzip entry wins over "*").
+bool accepts_gzip(std::string_view accept_encoding);
+
 }  // namespace virtnet

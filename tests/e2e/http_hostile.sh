@@ -105,6 +105,18 @@ curl -sv "http://127.0.0.1:$PORT/-/healthy" "http://127.0.0.1:$PORT/metrics" \
   "http://127.0.0.1:$PORT/metrics" -o /dev/null -o /dev/null -o /dev/null 2>"$WORK/keepalive"
 [[ $(grep -c 'Re-using existing connection' "$WORK/keepalive") -eq 2 ]] ||
   fail "the connection was not kept alive: $(grep -iE 'connection|HTTP/1' "$WORK/keepalive")"
+# gzip when asked, as Prometheus always asks; plain otherwise; the same exposition either way.
+curl -s -D "$WORK/gz.h" -H 'Accept-Encoding: gzip' -o "$WORK/gz" "http://127.0.0.1:$PORT/metrics"
+grep -qi '^Content-Encoding: gzip' "$WORK/gz.h" || fail "no gzip: $(cat "$WORK/gz.h")"
+grep -qi '^Vary: Accept-Encoding' "$WORK/gz.h" || fail "no Vary header"
+gzip -dc <"$WORK/gz" >"$WORK/gz.txt" || fail "not a gzip stream"
+out=$(promtool check metrics <"$WORK/gz.txt" 2>&1) || fail "promtool on the gunzipped scrape: $out"
+curl -s -D "$WORK/plain.h" -o "$WORK/plain" "http://127.0.0.1:$PORT/metrics"
+! grep -qi '^Content-Encoding' "$WORK/plain.h" || fail "gzip sent unasked"
+[[ $(grep -c '^virtnet_' "$WORK/gz.txt") -eq $(grep -c '^virtnet_' "$WORK/plain") ]] ||
+  fail "gzip and plain scrapes differ in samples"
+gz_ratio=$(awk -v z="$(stat -c %s "$WORK/gz")" -v p="$(stat -c %s "$WORK/plain")" 'BEGIN { printf "%.2f", z / p }')
+echo "gzip: $(stat -c %s "$WORK/gz") bytes for $(stat -c %s "$WORK/plain") plain ($gz_ratio)"
 echo "requests: collect%5B%5D decoded, empty collect[] 400, paths 404, methods 405, keep-alive"
 
 # The caps: the surplus is closed on arrival, not left to wait for a free slot.

@@ -54,5 +54,28 @@ TEST(HttpRequest, CollectFilter) {
   }
 }
 
+TEST(HttpRequest, AcceptsGzip) {
+  struct Case {
+    const char* header;
+    bool gzip;
+  } cases[] = {
+      {"gzip", true},  // what Prometheus sends
+      {"gzip, deflate, br", true},
+      {"deflate, GZIP;q=0.5", true},
+      {"x-gzip", true},
+      {"*", true},
+      {"gzip;q=0", false},
+      {"gzip;q=0.000", false},
+      {"*;q=0.1, gzip;q=0", false},  // the explicit entry wins
+      {"gzip;q=0, *", false},
+      {"deflate", false},
+      {"identity", false},
+      {"", false},
+      {"gzip;q=bogus", false},
+      {"gzipx", false},
+  };
+  for (const auto& c : cases) EXPECT_EQ(accepts_gzip(c.header), c.gzip) << c.header;
+}
+
 }  // namespace
 }  // namespace virtnet
