@@ -8,6 +8,7 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -71,7 +72,7 @@ MHD_Result respond(MHD_Connection* conn, unsigned status, const char* type, std:
   if (allow) MHD_add_response_header(r, "Allow", allow);
   if (encoding) MHD_add_response_header(r, "Content-Encoding", encoding);
   // The body depends on Accept-Encoding (for caches in between).
-  if (type == kExposition) MHD_add_response_header(r, "Vary", "Accept-Encoding");
+  if (std::strcmp(type, kExposition) == 0) MHD_add_response_header(r, "Vary", "Accept-Encoding");
   const MHD_Result ok = MHD_queue_response(conn, status, r);
   MHD_destroy_response(r);
   return ok;

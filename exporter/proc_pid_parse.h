@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,6 +28,18 @@ struct ProcStat {
 // Throws ParseError. The comm is taken between the first '(' and the last ')', as the kernel
 // writes it unescaped.
 ProcStat parse_proc_stat(std::string_view text);
+
+// A process is known by (pid, start time): a reused pid is a different process.
+struct ProcKey {
+  std::int64_t pid;
+  std::uint64_t start;
+  bool operator==(const ProcKey&) const = default;
+};
+struct ProcKeyHash {
+  std::size_t operator()(const ProcKey& k) const {
+    return std::hash<std::int64_t>()(k.pid) * 31u + std::hash<std::uint64_t>()(k.start);
+  }
+};
 
 inline constexpr std::uint64_t kPfKthread = 0x00200000;  // include/linux/sched.h
 

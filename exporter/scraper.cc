@@ -8,6 +8,7 @@
 #include "exporter/logging.h"
 #include "exporter/metric_sink.h"
 #include "exporter/self_metrics.h"
+#include "exporter/utf8.h"
 
 namespace virtnet {
 
@@ -208,7 +209,9 @@ std::vector<prometheus::MetricFamily> Scraper::scrape(std::optional<double> scra
     u.enabled = u.has_run = true;
     u.last_success = ok;
     u.last_duration_seconds = r.seconds;
-    u.last_error = ok ? "" : r.error;
+    // The reason may quote a name from outside (a namespace, a path): shown on the landing page
+    // and logged, it is made valid text here, for every collector.
+    if (!ok) append_utf8_repaired(u.last_error, r.error, true);
     u.last_time = std::chrono::system_clock::now();
     updates.push_back(std::move(u));
   }

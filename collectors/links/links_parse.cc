@@ -51,87 +51,49 @@ struct Ctx {
   ParsedLink& out;
   std::size_t& malformed;
   void bad() { ++malformed; }
-  template <typename T>
-  void read(std::string_view p, T& v) {
-    if (!get(p, v)) bad();
+  // Reads a fixed-size value and hands it to `set`; one too short is counted, not used.
+  template <typename T, typename F>
+  void as(std::string_view p, F&& set) {
+    T v{};
+    if (get(p, v)) {
+      set(v);
+    } else {
+      bad();
+    }
   }
 };
 
+bool is_gre(const std::string& kind) {
+  return kind == "gre" || kind == "gretap" || kind == "ip6gre" || kind == "ip6gretap";
+}
+
 void parse_info_data(Ctx& c, const std::string& kind, std::string_view data) {
   Link& l = c.out.link;
+  auto vni = [&](std::uint32_t v) { l.vni = v; };
+  auto lower = [&](std::uint32_t v) { l.lower = static_cast<int>(v); };
   const bool ok = for_each_attr(data, [&](unsigned type, std::string_view p) {
-    if (kind == "vlan") {
-      if (type == IFLA_VLAN_ID) {
-        std::uint16_t id = 0;
-        if (get(p, id)) {
-          l.vlan_id = id;
-        } else {
-          c.bad();
-        }
-      } else if (type == IFLA_VLAN_PROTOCOL) {
-        std::uint16_t be = 0;
-        if (get(p, be)) {
-          l.vlan_protocol = ntohs(be);
-        } else {
-          c.bad();
-        }
-      }
-    } else if (kind == "vxlan") {
-      if (type == IFLA_VXLAN_ID) {
-        std::uint32_t vni = 0;
-        if (get(p, vni)) {
-          l.vni = vni;
-        } else {
-          c.bad();
-        }
-      } else if (type == IFLA_VXLAN_LINK) {
-        std::uint32_t idx = 0;
-        if (get(p, idx)) {
-          l.lower = static_cast<int>(idx);
-        } else {
-          c.bad();
-        }
-      } else if (type == IFLA_VXLAN_GROUP6 || type == IFLA_VXLAN_LOCAL6) {
-        l.underlay_ipv6 = true;
-      } else if (type == IFLA_VXLAN_COLLECT_METADATA) {
-        std::uint8_t on = 0;
-        if (get(p, on)) {
-          l.flow_based = on != 0;
-        } else {
-          c.bad();
-        }
-      }
-    } else if (kind == "geneve") {
-      if (type == IFLA_GENEVE_ID) {
-        std::uint32_t vni = 0;
-        if (get(p, vni)) {
-          l.vni = vni;
-        } else {
-          c.bad();
-        }
-      } else if (type == IFLA_GENEVE_REMOTE6) {
-        l.underlay_ipv6 = true;
-      } else if (type == IFLA_GENEVE_COLLECT_METADATA) {
-        l.flow_based = true;  // a flag: present means on
-      }
-    } else if (kind == "gre" || kind == "gretap" || kind == "ip6gre" || kind == "ip6gretap") {
-      if (type == IFLA_GRE_LINK) {
-        std::uint32_t idx = 0;
-        if (get(p, idx)) {
-          l.lower = static_cast<int>(idx);
-        } else {
-          c.bad();
-        }
-      }
-    } else if (kind == "ipip" || kind == "sit" || kind == "ip6tnl") {
-      if (type == IFLA_IPTUN_LINK) {
-        std::uint32_t idx = 0;
-        if (get(p, idx)) {
-          l.lower = static_cast<int>(idx);
-        } else {
-          c.bad();
-        }
-      }
+    if (kind == "vlan" && type == IFLA_VLAN_ID) {
+      c.as<std::uint16_t>(p, [&](std::uint16_t v) { l.vlan_id = v; });
+    } else if (kind == "vlan" && type == IFLA_VLAN_PROTOCOL) {
+      c.as<std::uint16_t>(p, [&](std::uint16_t be) { l.vlan_protocol = ntohs(be); });
+    } else if (kind == "vxlan" && type == IFLA_VXLAN_ID) {
+      c.as<std::uint32_t>(p, vni);
+    } else if (kind == "vxlan" && type == IFLA_VXLAN_LINK) {
+      c.as<std::uint32_t>(p, lower);
+    } else if (kind == "vxlan" && (type == IFLA_VXLAN_GROUP6 || type == IFLA_VXLAN_LOCAL6)) {
+      l.underlay_ipv6 = true;
+    } else if (kind == "vxlan" && type == IFLA_VXLAN_COLLECT_METADATA) {
+      c.as<std::uint8_t>(p, [&](std::uint8_t on) { l.flow_based = on != 0; });
+    } else if (kind == "geneve" && type == IFLA_GENEVE_ID) {
+      c.as<std::uint32_t>(p, vni);
+    } else if (kind == "geneve" && type == IFLA_GENEVE_REMOTE6) {
+      l.underlay_ipv6 = true;
+    } else if (kind == "geneve" && type == IFLA_GENEVE_COLLECT_METADATA) {
+      l.flow_based = true;  // a flag: present means on
+    } else if (is_gre(kind) && type == IFLA_GRE_LINK) {
+      c.as<std::uint32_t>(p, lower);
+    } else if ((kind == "ipip" || kind == "sit" || kind == "ip6tnl") && type == IFLA_IPTUN_LINK) {
+      c.as<std::uint32_t>(p, lower);
     }
   });
   if (!ok) c.bad();
@@ -219,47 +181,25 @@ LinkDumpProgress parse_link_chunk(std::string_view bytes, std::vector<ParsedLink
           pl.link.name = get_string(p);
           break;
         case IFLA_MTU:
-          c.read(p, pl.link.mtu);
+          c.as<std::uint32_t>(p, [&](std::uint32_t v) { pl.link.mtu = v; });
           break;
-        case IFLA_LINK: {
-          std::int32_t idx = 0;
-          if (get(p, idx)) {
-            pl.link.lower = idx == ifi.ifi_index ? 0 : idx;  // physical devices name themselves
-          } else {
-            c.bad();
-          }
+        case IFLA_LINK:  // a physical device names itself: no lower
+          c.as<std::int32_t>(p,
+                             [&](std::int32_t v) { pl.link.lower = v == ifi.ifi_index ? 0 : v; });
           break;
-        }
-        case IFLA_MASTER: {
-          std::uint32_t idx = 0;
-          if (get(p, idx)) {
-            pl.link.master = static_cast<int>(idx);
-          } else {
-            c.bad();
-          }
+        case IFLA_MASTER:
+          c.as<std::uint32_t>(p, [&](std::uint32_t v) { pl.link.master = static_cast<int>(v); });
           break;
-        }
         case IFLA_LINK_NETNSID:
           pl.link.lower_elsewhere = true;
           break;
-        case IFLA_OPERSTATE: {
-          std::uint8_t v = 0;
-          if (get(p, v)) {
-            pl.operstate = std::string(operstate_name(v));
-          } else {
-            c.bad();
-          }
+        case IFLA_OPERSTATE:
+          c.as<std::uint8_t>(
+              p, [&](std::uint8_t v) { pl.operstate = std::string(operstate_name(v)); });
           break;
-        }
-        case IFLA_CARRIER: {
-          std::uint8_t v = 0;
-          if (get(p, v)) {
-            pl.carrier = v != 0;
-          } else {
-            c.bad();
-          }
+        case IFLA_CARRIER:
+          c.as<std::uint8_t>(p, [&](std::uint8_t v) { pl.carrier = v != 0; });
           break;
-        }
         case IFLA_STATS64:
           parse_stats64(c, p);
           break;

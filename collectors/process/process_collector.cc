@@ -30,9 +30,7 @@ class ProcessCollector : public Collector {
  public:
   ProcessCollector(const CollectorOptions& o, const Sources& src)
       : proc_(src.proc),
-        walk_(src.proc_walk && src.proc_walk->root() == src.proc.root()
-                  ? src.proc_walk
-                  : std::make_shared<ProcWalk>(src.proc, std::chrono::milliseconds(0))),
+        walk_(ProcWalk::for_collector(src.proc_walk, src.proc)),
         matcher_(parse_groups_text(o.get_string("groups"))),
         top_n_(static_cast<std::size_t>(o.get_int("top_n"))),
         ticks_(static_cast<double>(sysconf(_SC_CLK_TCK))),

@@ -9,20 +9,12 @@
 
 #include "collectors/process/process_config.h"
 #include "collectors/process/process_parse.h"
+#include "exporter/proc_pid_parse.h"
 
 namespace virtnet::process {
 
-// A process is known by (pid, start time): a reused pid is a different process.
-struct Key {
-  std::int64_t pid;
-  std::uint64_t start;
-  bool operator==(const Key&) const = default;
-};
-struct KeyHash {
-  std::size_t operator()(const Key& k) const {
-    return std::hash<std::int64_t>()(k.pid) * 31u + std::hash<std::uint64_t>()(k.start);
-  }
-};
+using Key = ProcKey;
+using KeyHash = ProcKeyHash;
 
 // Counter readings of one process, for the group counters.
 struct Counters {

@@ -44,26 +44,13 @@ struct Vm {
   std::unordered_map<std::int64_t, Usage> last;  // per thread (tid), the values last seen
 };
 
-struct VmKey {
-  std::int64_t pid;
-  std::uint64_t start;
-  bool operator==(const VmKey&) const = default;
-};
-struct VmKeyHash {
-  std::size_t operator()(const VmKey& k) const {
-    return std::hash<std::int64_t>()(k.pid) * 31 + std::hash<std::uint64_t>()(k.start);
-  }
-};
-
 class QemuCollector : public Collector {
  public:
   QemuCollector(const CollectorOptions& o, const Sources& src)
       : proc_(src.proc),
         sys_(src.sys),
         root_(src.root),
-        walk_(src.proc_walk && src.proc_walk->root() == src.proc.root()
-                  ? src.proc_walk
-                  : std::make_shared<ProcWalk>(src.proc, std::chrono::milliseconds(0))),
+        walk_(ProcWalk::for_collector(src.proc_walk, src.proc)),
         per_vcpu_(o.get_bool("per_vcpu")),
         ticks_(static_cast<double>(sysconf(_SC_CLK_TCK))) {}
 
@@ -106,7 +93,7 @@ class QemuCollector : public Collector {
   bool read_vm(const ProcStat& ps, const std::vector<const ProcStat*>& kthreads,
                std::set<std::string>& domains, MetricSink& out) {
     const std::string dir = std::to_string(ps.pid) + "/";
-    Vm& vm = vms_[VmKey{ps.pid, ps.starttime_ticks}];
+    Vm& vm = vms_[ProcKey{ps.pid, ps.starttime_ticks}];
     vm.generation = generation_;
     int err = 0;
     if (!vm.parsed) {
@@ -251,7 +238,7 @@ class QemuCollector : public Collector {
   double ticks_;
   std::uint64_t generation_ = 0;
   std::uint64_t malformed_ = 0;
-  std::unordered_map<VmKey, Vm, VmKeyHash> vms_;
+  std::unordered_map<ProcKey, Vm, ProcKeyHash> vms_;
   std::string buf_;
   std::vector<std::string> tids_;
 };

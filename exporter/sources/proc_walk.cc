@@ -7,6 +7,12 @@
 
 namespace virtnet {
 
+std::shared_ptr<ProcWalk> ProcWalk::for_collector(const std::shared_ptr<ProcWalk>& shared,
+                                                  const FsRoot& proc) {
+  if (shared && shared->root() == proc.root()) return shared;
+  return std::make_shared<ProcWalk>(proc, std::chrono::milliseconds(0));
+}
+
 std::shared_ptr<const ProcTable> ProcWalk::get() {
   std::lock_guard lk(mu_);
   const auto now = std::chrono::steady_clock::now();

@@ -34,6 +34,11 @@ class ProcWalk {
                     std::chrono::milliseconds share_window = std::chrono::milliseconds(500))
       : proc_(std::move(proc)), window_(share_window) {}
 
+  // The walk a collector uses: `shared` when it walks the collector's own /proc root, else one of
+  // its own that walks at every call (unit tests, where the fixture changes between scrapes).
+  static std::shared_ptr<ProcWalk> for_collector(const std::shared_ptr<ProcWalk>& shared,
+                                                 const FsRoot& proc);
+
   std::shared_ptr<const ProcTable> get();
   const std::string& root() const { return proc_.root(); }
   std::size_t walks() const;  // how many walks were made (for tests)

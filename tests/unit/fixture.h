@@ -11,6 +11,14 @@
 
 namespace virtnet::testing {
 
+// Entries of a directory: the exporter-in-test's own fds (/proc/self/fd) or threads
+// (/proc/self/task), to show that something leaked none.
+inline std::size_t entries(const std::string& dir) {
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir)) ++n;
+  return n;
+}
+
 inline std::string fixture(const std::string& rel) {
   std::ifstream in(std::string(VIRTNET_FIXTURES) + "/" + rel, std::ios::binary);
   if (!in) throw std::runtime_error("missing fixture " + rel);

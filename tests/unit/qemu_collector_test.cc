@@ -29,6 +29,17 @@ TEST(QemuCollector, KernelVhostThreadsCountForTheirVm) {
   stat.replace(0, stat.find(')') + 1, "99999 (vhost-" + std::to_string(P::kQemu) + ")");
   std::ofstream(root / "99999" / "stat") << stat;
   std::ofstream(root / "99999" / "schedstat") << "7000000 1500000000 12\n";
+  // A second qemu, with the same -name and a -netdev that cannot be read.
+  fs::create_directories(root / "99998" / "task");
+  std::string qstat = testing::pid_file(P::kQemu, "stat");
+  qstat.replace(0, qstat.find(' '), "99998");
+  std::ofstream(root / "99998" / "stat") << qstat;
+  std::string cmd;
+  for (const char* a : {"qemu-system-x86_64", "-name", "guest=instance-0000002a", "-netdev"}) {
+    cmd += a;
+    cmd += '\0';
+  }
+  std::ofstream(root / "99998" / "cmdline") << cmd + "{\"type\":";
 
   Sources src;
   src.proc = FsRoot(root.string());
@@ -37,9 +48,15 @@ TEST(QemuCollector, KernelVhostThreadsCountForTheirVm) {
   auto info = qemu_info();
   const auto cfg = build_config({info}, "", std::nullopt, {});
   auto c = info.make(cfg.collectors.at("qemu").options, src);
-  MetricSink sink;
+  MetricSink first;
+  ASSERT_EQ(c->collect(first), CollectStatus::kOk);
+  MetricSink sink;  // a second scrape: the broken command line is not counted again
   ASSERT_EQ(c->collect(sink), CollectStatus::kOk);
   const auto f = sink.take();
+  EXPECT_EQ(testing::value(f, "virtnet_qemu_cmdline_malformed_total"), 1);
+  EXPECT_EQ(testing::value(f, "virtnet_qemu_vm_info",
+                           {{"domain", "instance-0000002a (pid 99998)"}, {"pid", "99998"}}),
+            1);  // the same name twice: each qemu's series stay unique
   const std::map<std::string, std::string> vhost = {{"domain", "instance-0000002a"},
                                                     {"class", "vhost"}};
   EXPECT_EQ(testing::value(f, "virtnet_qemu_threads", vhost), 2);  // its thread and the kthread
@@ -50,7 +67,7 @@ TEST(QemuCollector, KernelVhostThreadsCountForTheirVm) {
   EXPECT_EQ(testing::value(f, "virtnet_qemu_netdev_vhost",
                            {{"domain", "instance-0000002a"}, {"netdev", "hostnet0"}}),
             1);
-  EXPECT_EQ(testing::value(f, "virtnet_qemu_vms"), 1);
+  EXPECT_EQ(testing::value(f, "virtnet_qemu_vms"), 2);
   EXPECT_EQ(testing::value(f, "virtnet_qemu_default_vhost_net_enabled"), -1);  // no such file
   fs::remove_all(root);
 }

@@ -1,12 +1,12 @@
 #include "exporter/scraper.h"
 
-#include <dirent.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <thread>
 
 #include "tests/support/test_collectors.h"
+#include "tests/unit/fixture.h"
 
 namespace virtnet {
 namespace {
@@ -284,13 +284,7 @@ std::vector<CollectorSlot> one(const std::string& name, std::unique_ptr<Collecto
   return v;
 }
 
-int threads_now() {
-  int n = 0;
-  DIR* d = opendir("/proc/self/task");
-  while (dirent* e = readdir(d)) n += e->d_name[0] != '.';
-  closedir(d);
-  return n;
-}
+std::size_t threads_now() { return testing::entries("/proc/self/task"); }
 
 TEST(ScraperLifecycle, ReloadKeepsUnchangedCollectorsAndTheirState) {
   auto la = std::make_shared<Lifecycle>(), lb = std::make_shared<Lifecycle>();
@@ -340,6 +334,25 @@ TEST(ScraperLifecycle, FailuresSayWhy) {
   EXPECT_TRUE(s.status()[0].last_success);
 }
 
+// A reason quoting a name from outside (a namespace named with raw bytes and a newline) reaches
+// the landing page as valid text.
+class BadReason : public Collector {
+ public:
+  std::string_view name() const override { return "bad_reason"; }
+  CollectStatus collect(MetricSink& out) override {
+    return out.fail("namespace qrouter-\xff\nx: gone");
+  }
+};
+
+TEST(ScraperLifecycle, FailureReasonsAreValidText) {
+  std::vector<CollectorStatusView> listing(1);
+  listing[0].name = "bad_reason";
+  Scraper s(1s);
+  s.set_collectors(one("bad_reason", std::make_unique<BadReason>()), listing);
+  s.scrape(std::nullopt);
+  EXPECT_EQ(s.status()[0].last_error, "namespace qrouter-\xEF\xBF\xBD\xEF\xBF\xBDx: gone");
+}
+
 // Review findings: a rebuilt collector's landing-page row starts afresh, a failed start is
 // reported (the app builds it again at the next reload), stuck collectors stop together.
 TEST(ScraperLifecycle, RebuiltRowsStartAfreshAndFailedStartsAreReported) {
@@ -380,7 +393,7 @@ TEST(ScraperLifecycle, ReloadsDoNotPileUpThreadsBehindAStuckCollector) {
   Scraper s(1s);
   s.set_collectors(one("stuck", std::make_unique<Counting>("stuck", l, false, 3s)), {});
   s.scrape(0.3);  // leaves it running
-  const int before = threads_now();
+  const auto before = threads_now();
   for (int i = 0; i < 5; ++i) {
     auto kept =
         s.set_collectors(one("stuck", std::make_unique<Counting>("stuck", l, false, 3s)), {});
