@@ -32,10 +32,13 @@ skip() {
   exit 77
 }
 
+# free_port: a loopback port below the kernel's ephemeral range (so no client socket of an
+# earlier test can hold it) that no socket, in any state, uses now.
 free_port() {
-  local p
-  for p in $(shuf -i 20000-60000 -n 50); do
-    if ! ss -Htln "sport = :$p" | grep -q .; then
+  local p low
+  read -r low _ </proc/sys/net/ipv4/ip_local_port_range
+  for p in $(shuf -i 10000-$((low - 1)) -n 50); do
+    if ! ss -Htan "sport = :$p" | grep -q .; then
       echo "$p"
       return
     fi
@@ -49,21 +52,30 @@ free_port() {
 start_exporter() {
   local bin=$1
   shift
-  PORT=$(free_port)
-  local prefix=()
+  local prefix=() attempt i
   [[ -n "${NETNS:-}" ]] && prefix=(ip netns exec "$NETNS")
   # shellcheck disable=SC2206  # WRAP is split into words on purpose
   [[ -n "${WRAP:-}" ]] && prefix+=($WRAP)
-  "${prefix[@]}" "$bin" --web.listen-address="127.0.0.1:$PORT" "$@" >>"$WORK/exporter.log" 2>&1 &
-  EXPORTER_PID=$!
-  PIDS+=("$EXPORTER_PID")
-  local i
-  for i in $(seq 100); do
-    if in_ns curl -sf -o /dev/null "http://127.0.0.1:$PORT/-/ready"; then return 0; fi
-    kill -0 "$EXPORTER_PID" 2>/dev/null || fail "exporter exited during start-up"
-    sleep 0.1
+  # A port found free can still be taken before the exporter binds it: try another then.
+  for attempt in 1 2 3; do
+    PORT=$(free_port)
+    local before
+    before=$(wc -l <"$WORK/exporter.log" 2>/dev/null || echo 0)
+    "${prefix[@]}" "$bin" --web.listen-address="127.0.0.1:$PORT" "$@" >>"$WORK/exporter.log" 2>&1 &
+    EXPORTER_PID=$!
+    PIDS+=("$EXPORTER_PID")
+    for i in $(seq 100); do
+      if in_ns curl -sf -o /dev/null "http://127.0.0.1:$PORT/-/ready"; then return 0; fi
+      if ! kill -0 "$EXPORTER_PID" 2>/dev/null; then
+        tail -n +"$((before + 1))" "$WORK/exporter.log" | grep -q 'Address already in use' &&
+          continue 2
+        fail "exporter exited during start-up"
+      fi
+      sleep 0.1
+    done
+    fail "exporter not ready after 10 s"
   done
-  fail "exporter not ready after 10 s"
+  fail "exporter could not bind a free port in 3 attempts"
 }
 
 in_ns() {
