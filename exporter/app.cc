@@ -16,6 +16,7 @@
 #include "exporter/sources/proc_walk.h"
 #include "exporter/sources/sock_diag.h"
 #include "exporter/version.h"
+#include "exporter/web_config_watch.h"
 
 namespace virtnet {
 
@@ -89,6 +90,8 @@ int run_exporter(int argc, char** argv, const std::vector<CollectorInfo>& regist
   try {
     running = load_config(registry, flags.config_file, flags.overrides);
     built = build_collectors(registry, running, sources);
+    // Loaded here to be checked; the HTTP server loads it again and keeps watching it.
+    if (!flags.http.web_config_file.empty()) load_web_state(flags.http.web_config_file);
     if (flags.config_check) {
       std::cout << "configuration OK\n";
       return 0;
@@ -145,7 +148,8 @@ int run_exporter(int argc, char** argv, const std::vector<CollectorInfo>& regist
   server->set_ready(true);
   log_info("listening", {{"address", flags.http.listen_address},
                          {"port", std::to_string(server->port())},
-                         {"telemetry_path", flags.http.telemetry_path}});
+                         {"telemetry_path", flags.http.telemetry_path},
+                         {"tls", server->tls() ? "on" : "off"}});
 
   for (;;) {
     int sig = 0;

@@ -13,14 +13,13 @@
 #include <sstream>
 
 #include "exporter/parse_error.h"
+#include "exporter/yaml_checked.h"
 
 namespace virtnet {
 
 namespace {
 
-std::string at(const std::string& file, const YAML::Mark& m) {
-  return file + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1) + ": ";
-}
+std::string at(const std::string& file, const YAML::Mark& m) { return yaml_at(file, m); }
 
 void check_regex(const std::string& re, const std::string& where) {
   RE2::Options opts;
@@ -100,42 +99,6 @@ OptionValue option_from_yaml(const OptionSpec& spec, const YAML::Node& node,
   throw ConfigError(wrong);
 }
 
-// Keys must be plain strings; YAML also allows maps and lists as keys.
-std::string key_of(const YAML::Node& key, const std::string& file) {
-  if (!key.IsScalar()) throw ConfigError(at(file, key.Mark()) + "keys must be strings");
-  return key.Scalar();
-}
-
-// yaml-cpp keeps every pair of a map, so a repeated key would silently be last-wins. Aliases
-// share nodes, so a walk (or YAML::Dump of a structured option) can cost exponentially more than
-// the text: count what is visited and stop early.
-constexpr std::size_t kMaxConfigNodes = 100000;
-
-void check_keys(const YAML::Node& node, const std::string& file, std::size_t& visited) {
-  if (++visited > kMaxConfigNodes) {
-    throw ConfigError(at(file, node.Mark()) + "more than " + std::to_string(kMaxConfigNodes) +
-                      " values (with aliases expanded)");
-  }
-  if (node.IsMap()) {
-    std::map<std::string, YAML::Mark> seen;
-    for (const auto& kv : node) {
-      if (kv.first.IsScalar()) {
-        auto [it, fresh] = seen.emplace(kv.first.Scalar(), kv.first.Mark());
-        if (!fresh) {
-          throw ConfigError(at(file, kv.first.Mark()) + "duplicate key " +
-                            quote_line(kv.first.Scalar()) + " (first at line " +
-                            std::to_string(it->second.line + 1) + ", column " +
-                            std::to_string(it->second.column + 1) + ")");
-        }
-      }
-      check_keys(kv.first, file, visited);
-      check_keys(kv.second, file, visited);
-    }
-  } else if (node.IsSequence()) {
-    for (const auto& item : node) check_keys(item, file, visited);
-  }
-}
-
 CollectorOptions defaults_for(const CollectorInfo& info) {
   CollectorOptions o;
   for (const auto& spec : info.options) {
@@ -146,18 +109,11 @@ CollectorOptions defaults_for(const CollectorInfo& info) {
 
 void apply_yaml(const std::vector<CollectorInfo>& registry, const std::string& file,
                 const std::string& text, Config& cfg) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::ParserException& e) {
-    throw ConfigError(at(file, e.mark) + e.msg);
-  }
+  const YAML::Node root = load_yaml_checked(text, file);
   if (root.IsNull()) return;
-  std::size_t visited = 0;
-  check_keys(root, file, visited);
   if (!root.IsMap()) throw ConfigError(at(file, root.Mark()) + "the top level must be a map");
   for (const auto& top : root) {
-    const auto key = key_of(top.first, file);
+    const auto key = yaml_key(top.first, file);
     if (key != "collectors") {
       throw ConfigError(at(file, top.first.Mark()) + "unknown key " + quote_line(key) +
                         " (known: collectors)");
@@ -167,7 +123,7 @@ void apply_yaml(const std::vector<CollectorInfo>& registry, const std::string& f
       throw ConfigError(at(file, top.second.Mark()) + "collectors must be a map");
     }
     for (const auto& entry : top.second) {
-      const auto name = key_of(entry.first, file);
+      const auto name = yaml_key(entry.first, file);
       auto info = std::find_if(registry.begin(), registry.end(),
                                [&](const CollectorInfo& c) { return c.name == name; });
       if (info == registry.end()) {
@@ -183,7 +139,7 @@ void apply_yaml(const std::vector<CollectorInfo>& registry, const std::string& f
       }
       bool saw_enabled = false;
       for (const auto& kv : entry.second) {
-        const auto k = key_of(kv.first, file);
+        const auto k = yaml_key(kv.first, file);
         if (k == "enabled") {
           const auto b = OptionSpec::boolean("enabled", false, "");
           cc.enabled = std::get<bool>(option_from_yaml(b, kv.second, file));
@@ -290,7 +246,7 @@ Config build_config(const std::vector<CollectorInfo>& registry, const std::strin
   return cfg;
 }
 
-std::string read_config_file(const std::string& path) {
+std::string read_config_file(const std::string& path, bool allow_empty) {
   // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, forever.
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) throw ConfigError(path + ": cannot open: " + std::strerror(errno));
@@ -323,7 +279,7 @@ std::string read_config_file(const std::string& path) {
     got += static_cast<std::size_t>(n);
   }
   if (got > kMaxConfigBytes) throw ConfigError(too_big);
-  if (got == 0) {
+  if (got == 0 && !allow_empty) {
     throw ConfigError(path + ": is empty (a configuration file holds at least \"collectors:\")");
   }
   text.resize(got);

@@ -43,8 +43,9 @@ Config build_config(const std::vector<CollectorInfo>& registry, const std::strin
 inline constexpr std::size_t kMaxConfigBytes = 1u << 20;
 
 // Reads a configuration file: a regular file (not a directory, FIFO or device), not empty, at
-// most kMaxConfigBytes. Throws ConfigError "path: why".
-std::string read_config_file(const std::string& path);
+// most kMaxConfigBytes. Throws ConfigError "path: why". `allow_empty` for files where empty
+// means "all defaults" (the web config).
+std::string read_config_file(const std::string& path, bool allow_empty = false);
 
 // Reads the file (if `path` is not empty) and calls build_config.
 Config load_config(const std::vector<CollectorInfo>& registry, const std::string& path,

@@ -66,6 +66,9 @@ FlagsOutcome parse_flags(int argc, const char* const* argv,
   app.add_option("--web.idle-timeout", idle,
                  "Close a connection silent this long (reading a request, or kept alive).")
       ->capture_default_str();
+  app.add_option("--web.config.file", f.http.web_config_file,
+                 "exporter-toolkit web-config.yml: TLS, basic auth, response headers; "
+                 "re-read when it changes.");
   app.add_option("--scrape.timeout", timeout,
                  "Scrape budget when the scraper sends no X-Prometheus-Scrape-Timeout-Seconds.")
       ->capture_default_str();

@@ -23,6 +23,8 @@
 #include "exporter/listen_address.h"
 #include "exporter/logging.h"
 #include "exporter/metric_sink.h"
+#include "exporter/tls_material.h"
+#include "exporter/web_config_watch.h"
 
 namespace virtnet {
 
@@ -40,6 +42,9 @@ constexpr int kGzipLevel = 1;
 struct Request {
   std::string raw_target;
   Clock::time_point arrival = Clock::now();
+  // The web configuration when the request arrived: its headers go on every response, its users
+  // decide whether the request is served.
+  std::shared_ptr<WebState> web;
   bool seen = false;    // the access handler's first call (headers only) is past
   bool queued = false;  // handed to the scrape pool; the connection is suspended
   // Filled by the pool before it resumes the connection.
@@ -47,19 +52,33 @@ struct Request {
   unsigned status = 0;
   const char* content_type = kText;
   const char* content_encoding = nullptr;
+  bool challenge = false;  // a 401: ask for basic-auth credentials
   std::string body;
 };
 
+// Work for the pool: a scrape, or any request while basic auth is on (bcrypt is too slow for the
+// event-loop thread).
 struct Job {
-  Request* req;
-  MHD_Connection* conn;
-  std::set<std::string> only;
+  Request* req = nullptr;
+  MHD_Connection* conn = nullptr;
+  Route route = Route::kMetrics;
+  std::string query;
   std::optional<double> timeout;
   bool gzip = false;  // the scraper accepts it (Prometheus always does)
+  bool check_auth = false;
+  std::string user;
+  std::string password;
 };
 
-MHD_Result respond(MHD_Connection* conn, unsigned status, const char* type, std::string body,
-                   const char* allow = nullptr, const char* encoding = nullptr) {
+// A response other than a scrape's.
+struct Page {
+  unsigned status;
+  const char* type;
+  std::string body;
+};
+
+MHD_Result respond(MHD_Connection* conn, const Request* req, unsigned status, const char* type,
+                   std::string body, const char* allow = nullptr, const char* encoding = nullptr) {
   auto* owned = new std::string(std::move(body));
   MHD_Response* r = MHD_create_response_from_buffer_with_free_callback_cls(
       owned->size(), owned->data(), [](void* p) { delete static_cast<std::string*>(p); }, owned);
@@ -73,6 +92,14 @@ MHD_Result respond(MHD_Connection* conn, unsigned status, const char* type, std:
   if (encoding) MHD_add_response_header(r, "Content-Encoding", encoding);
   // The body depends on Accept-Encoding (for caches in between).
   if (std::strcmp(type, kExposition) == 0) MHD_add_response_header(r, "Vary", "Accept-Encoding");
+  if (req && req->challenge) {
+    MHD_add_response_header(r, "WWW-Authenticate", "Basic realm=\"virtnet_exporter\"");
+  }
+  if (req && req->web) {
+    for (const auto& [name, value] : req->web->config.headers) {
+      MHD_add_response_header(r, name.c_str(), value.c_str());
+    }
+  }
   const MHD_Result ok = MHD_queue_response(conn, status, r);
   MHD_destroy_response(r);
   return ok;
@@ -108,9 +135,12 @@ struct HttpServer::Impl {
   std::atomic<bool> ready{false};
   int port = 0;
   MHD_Daemon* daemon = nullptr;
+  // Polled on the event-loop thread only; requests carry the snapshot they started with.
+  std::unique_ptr<WebConfigWatcher> web;
   // Counted on the event-loop thread, read by scrapes.
   std::atomic<int> open_connections{0};
   std::atomic<std::uint64_t> refused_connections{0};
+  std::atomic<std::uint64_t> unauthorized{0};
 
   std::mutex mu;
   std::condition_variable cv;
@@ -130,9 +160,18 @@ struct HttpServer::Impl {
     return MHD_YES;
   }
 
-  static void on_connection(void* cls, MHD_Connection*, void**, MHD_ConnectionNotificationCode c) {
+  // With TLS, called before the first byte of the handshake is read: the session gets the
+  // versions and client-certificate policy of the web configuration as it is now.
+  static void on_connection(void* cls, MHD_Connection* conn, void**,
+                            MHD_ConnectionNotificationCode c) {
     auto* self = static_cast<Impl*>(cls);
     self->open_connections.fetch_add(c == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
+    if (c != MHD_CONNECTION_NOTIFY_STARTED || !self->web || !self->web->tls()) return;
+    self->web->poll();
+    const auto* info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    if (!info || !tls_prepare_session(static_cast<gnutls_session_t>(info->tls_session))) {
+      log_debug("http server", {{"detail", "cannot prepare the TLS session"}});
+    }
   }
 
   void append_http_metrics(std::vector<prometheus::MetricFamily>& out) const {
@@ -143,6 +182,11 @@ struct HttpServer::Impl {
     m.counter("virtnet_http_connections_refused_total",
               "HTTP connections closed on arrival because --web.max-connections were open.",
               static_cast<double>(refused_connections.load()));
+    if (web) {
+      m.counter("virtnet_http_requests_unauthorized_total",
+                "HTTP requests answered 401: no, or wrong, basic-auth credentials.",
+                static_cast<double>(unauthorized.load()));
+    }
     for (auto& f : m.take()) out.push_back(std::move(f));
   }
 
@@ -167,7 +211,7 @@ struct HttpServer::Impl {
     auto* req = static_cast<Request*>(*con_cls);
     if (!req) return MHD_NO;  // not reached: on_uri makes one for every request
     if (req->answered) {
-      return respond(conn, req->status, req->content_type, std::move(req->body), nullptr,
+      return respond(conn, req, req->status, req->content_type, std::move(req->body), nullptr,
                      req->content_encoding);
     }
     if (req->queued) return MHD_YES;
@@ -175,9 +219,10 @@ struct HttpServer::Impl {
     const Route r = route_of(target.path, self->opts.telemetry_path);
     if (!req->seen) {
       req->seen = true;
-      if (r == Route::kNotFound) return respond(conn, 404, kText, "404 page not found\n");
+      if (self->web) req->web = self->web->poll();
+      if (r == Route::kNotFound) return respond(conn, req, 404, kText, "404 page not found\n");
       if (!method_allowed(method)) {
-        return respond(conn, 405, kText, "405 method not allowed\n", "GET, HEAD");
+        return respond(conn, req, 405, kText, "405 method not allowed\n", "GET, HEAD");
       }
       return MHD_YES;
     }
@@ -188,34 +233,53 @@ struct HttpServer::Impl {
     return self->serve(conn, req, r, target.query);
   }
 
-  MHD_Result serve(MHD_Connection* conn, Request* req, Route r, std::string_view query) {
+  Page page(Route r) const {
     switch (r) {
       case Route::kLanding:
-        return respond(conn, 200, "text/html; charset=utf-8",
-                       render_landing_page(scraper.status(), opts.telemetry_path,
-                                           std::chrono::system_clock::now()));
+        return {200, "text/html; charset=utf-8",
+                render_landing_page(scraper.status(), opts.telemetry_path,
+                                    std::chrono::system_clock::now())};
       case Route::kHealthy:
-        return respond(conn, 200, kText, "Healthy\n");
+        return {200, kText, "Healthy\n"};
       case Route::kReady:
-        if (ready) return respond(conn, 200, kText, "Ready\n");
-        return respond(conn, 503, kText, "Not ready\n");
+        if (ready) return {200, kText, "Ready\n"};
+        return {503, kText, "Not ready\n"};
       case Route::kMetrics:
-        break;
       case Route::kNotFound:
-        return MHD_NO;
+        break;
     }
-    auto filter = parse_collect_filter(query);
-    if (!filter.error.empty()) return respond(conn, 400, kText, filter.error + "\n");
+    return {404, kText, "404 page not found\n"};
+  }
+
+  MHD_Result serve(MHD_Connection* conn, Request* req, Route r, std::string_view query) {
+    Job job;
+    job.req = req;
+    job.conn = conn;
+    job.route = r;
+    job.query = query;
+    job.check_auth = req->web && req->web->auth;
+    if (job.check_auth) {
+      char* password = nullptr;
+      char* user = MHD_basic_auth_get_username_password(conn, &password);
+      if (user) job.user = user;
+      if (password) job.password = password;
+      MHD_free(user);
+      MHD_free(password);
+    } else if (r != Route::kMetrics) {
+      auto p = page(r);
+      return respond(conn, req, p.status, p.type, std::move(p.body));
+    }
+    job.timeout = scrape_timeout_header(conn);
+    const char* ae = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Encoding");
+    job.gzip = ae != nullptr && accepts_gzip(ae);
     {
       // Suspended before the job is visible to the pool, which may resume it at once; under
       // `mu`, so that no job is queued once the destructor has set `stopping`.
       std::lock_guard lk(mu);
-      if (stopping) return respond(conn, 503, kText, "shutting down\n");
+      if (stopping) return respond(conn, req, 503, kText, "shutting down\n");
       req->queued = true;
       MHD_suspend_connection(conn);
-      const char* ae = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Encoding");
-      queue.push_back({req, conn, std::move(filter.only), scrape_timeout_header(conn),
-                       ae != nullptr && accepts_gzip(ae)});
+      queue.push_back(std::move(job));
     }
     cv.notify_one();
     return MHD_YES;
@@ -245,27 +309,50 @@ struct HttpServer::Impl {
     }
   }
 
+  void scrape(Job& job) {
+    Request* req = job.req;
+    auto filter = parse_collect_filter(job.query);
+    if (!filter.error.empty()) {
+      req->status = 400;
+      req->body = filter.error + "\n";
+      return;
+    }
+    ScrapeRefusal refused;
+    auto families = scraper.scrape(job.timeout, filter.only, &refused, req->arrival);
+    if (refused.http_status) {
+      req->status = static_cast<unsigned>(refused.http_status);
+      req->body = refused.message + "\n";
+      return;
+    }
+    append_http_metrics(families);
+    std::ostringstream os;
+    prometheus::TextSerializer().Serialize(os, families);
+    req->status = 200;
+    req->content_type = kExposition;
+    req->body = std::move(os).str();
+    if (job.gzip) {
+      if (auto z = gzip_compress(req->body, kGzipLevel)) {
+        req->body = std::move(*z);
+        req->content_encoding = "gzip";
+      }
+    }
+  }
+
   void run(Job& job) {
     Request* req = job.req;
-    ScrapeRefusal refused;
     try {
-      auto families = scraper.scrape(job.timeout, job.only, &refused, req->arrival);
-      if (refused.http_status) {
-        req->status = static_cast<unsigned>(refused.http_status);
-        req->body = refused.message + "\n";
+      if (job.check_auth && !req->web->auth->check(job.user, job.password)) {
+        unauthorized.fetch_add(1);
+        req->status = 401;
+        req->challenge = true;
+        req->body = "401 Unauthorized\n";
+      } else if (job.route != Route::kMetrics) {
+        auto p = page(job.route);
+        req->status = p.status;
+        req->content_type = p.type;
+        req->body = std::move(p.body);
       } else {
-        append_http_metrics(families);
-        std::ostringstream os;
-        prometheus::TextSerializer().Serialize(os, families);
-        req->status = 200;
-        req->content_type = kExposition;
-        req->body = std::move(os).str();
-        if (job.gzip) {
-          if (auto z = gzip_compress(req->body, kGzipLevel)) {
-            req->body = std::move(*z);
-            req->content_encoding = "gzip";
-          }
-        }
+        scrape(job);
       }
     } catch (const std::exception& e) {
       log_error("scrape failed", {{"err", e.what()}});
@@ -276,6 +363,7 @@ struct HttpServer::Impl {
       req->status = 500;
       req->body = "scrape failed\n";
     }
+    job.password.clear();
     req->answered = true;
     MHD_resume_connection(job.conn);
   }
@@ -294,15 +382,22 @@ HttpServer::HttpServer(const HttpOptions& opts, Scraper& scraper)
     throw std::runtime_error("--web.telemetry-path \"" + opts.telemetry_path +
                              "\": must start with / and not be / or under /-/");
   }
+  bool tls = false;
+  if (!opts.web_config_file.empty()) {
+    impl_->web = std::make_unique<WebConfigWatcher>(opts.web_config_file);  // throws ConfigError
+    tls = impl_->web->tls();
+    if (tls) set_current_tls(impl_->web->poll()->tls);
+  }
   const int fd = open_listen_socket(addr, opts.listen_address, &impl_->port);
   // The pool first: once the daemon runs, requests may be queued for it.
   for (int i = 0; i < opts.max_requests; ++i) {
     impl_->pool.emplace_back([impl = impl_.get()] { impl->pool_loop(); });
   }
   const unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-                         MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+                         MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | (tls ? MHD_USE_TLS : 0);
   // libmicrohttpd's own limit is one above ours, so that on_accept refuses before it would
-  // stop accepting.
+  // stop accepting. The certificate callback comes last: without TLS, MHD_OPTION_END stands in
+  // its place and ends the list there.
   impl_->daemon = MHD_start_daemon(
       flags, 0, &Impl::on_accept, impl_.get(), &Impl::on_request, impl_.get(),
       MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
@@ -311,7 +406,9 @@ HttpServer::HttpServer(const HttpOptions& opts, Scraper& scraper)
       &Impl::on_connection, impl_.get(), MHD_OPTION_CONNECTION_TIMEOUT,
       static_cast<unsigned>(opts.idle_timeout.count()), MHD_OPTION_URI_LOG_CALLBACK, &Impl::on_uri,
       nullptr, MHD_OPTION_NOTIFY_COMPLETED, &Impl::on_completed, nullptr,
-      MHD_OPTION_EXTERNAL_LOGGER, &mhd_log, nullptr, MHD_OPTION_END);
+      MHD_OPTION_EXTERNAL_LOGGER, &mhd_log, nullptr,
+      tls ? MHD_OPTION_HTTPS_CERT_CALLBACK2 : MHD_OPTION_END, &tls_retrieve_certificate,
+      MHD_OPTION_END);
   if (!impl_->daemon) {
     // libmicrohttpd may or may not have closed the socket: leave it (the process exits).
     impl_->stop_pool();
@@ -331,5 +428,6 @@ HttpServer::~HttpServer() {
 
 void HttpServer::set_ready(bool ready) { impl_->ready = ready; }
 int HttpServer::port() const { return impl_->port; }
+bool HttpServer::tls() const { return impl_->web && impl_->web->tls(); }
 
 }  // namespace virtnet

@@ -22,6 +22,8 @@ struct HttpOptions {
   // A connection silent this long is closed (while a request is read and between keep-alive
   // requests). Idle connections cost an fd, not a thread.
   std::chrono::seconds idle_timeout{10};
+  // exporter-toolkit's web-config.yml: TLS, basic auth, response headers. Empty: plain HTTP.
+  std::string web_config_file;
 };
 
 // Serves /metrics (or the configured path), the landing page at /, /-/healthy and /-/ready.
@@ -30,11 +32,13 @@ struct HttpOptions {
 // threads and its connection suspended until the answer is ready.
 class HttpServer {
  public:
-  // Throws std::runtime_error with one operator-readable line (address in use, bad address).
+  // Throws std::runtime_error with one operator-readable line (address in use, bad address, a
+  // web config file that does not load: ConfigError).
   HttpServer(const HttpOptions& opts, Scraper& scraper);
   ~HttpServer();  // stops taking requests, answers the queued ones 503, joins the pool
   void set_ready(bool ready);
   int port() const;
+  bool tls() const;  // the web config had tls_server_config at start
 
   struct Impl;
 

@@ -57,37 +57,9 @@ size=$(stat -c %s "$WORK/m")
 echo "scrape: $size bytes, promtool clean, 20 long domains capped"
 
 # A real Prometheus scrapes the target every second: it must stay up with no error.
-PPORT=$(free_port)
-cat >"$WORK/prometheus.yml" <<YML
-global: {scrape_interval: 1s, scrape_timeout: 1s}
-scrape_configs:
-  - job_name: virtnet
-    static_configs: [{targets: ['127.0.0.1:$PORT']}]
-YML
-prometheus --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$WORK/tsdb" \
-  --web.listen-address="127.0.0.1:$PPORT" --log.level=warn >"$WORK/prometheus.log" 2>&1 &
-PIDS+=($!)
-targets() { curl -sf "http://127.0.0.1:$PPORT/api/v1/targets" >"$WORK/targets.json"; }
-target_field() {
-  /usr/bin/python3 -c 'import json,sys
-t = json.load(open(sys.argv[1]))["data"]["activeTargets"]
-print(t[0][sys.argv[2]] if t else "")' "$WORK/targets.json" "$1"
-}
-good=0
-last=""
-for i in $(seq 150); do
-  sleep 0.2
-  targets || continue
-  scraped=$(target_field lastScrape)
-  [[ -z "$scraped" || "$scraped" == "0001-01-01T00:00:00Z" || "$scraped" == "$last" ]] && continue
-  last=$scraped
-  health=$(target_field health)
-  err=$(target_field lastError)
-  [[ "$health" == "up" && -z "$err" ]] || fail "Prometheus: target $health: $err"
-  good=$((good + 1))
-  [[ $good -ge 3 ]] && break
-done
-[[ $good -ge 3 ]] || fail "Prometheus made $good good scrapes in 30 s ($(tail -3 "$WORK/prometheus.log"))"
+start_prometheus "  - job_name: virtnet
+    static_configs: [{targets: ['127.0.0.1:$PORT']}]"
+prometheus_scrapes_up 3
 curl -sf "http://127.0.0.1:$PPORT/api/v1/query" --data-urlencode \
   'query=count(virtnet_process_top_mapped_bytes{comm=~"x.+"})' >"$WORK/q.json"
 grep -q '"value":\[[0-9.]*,"1"\]' "$WORK/q.json" || fail "Prometheus has no series for it: $(cat "$WORK/q.json")"

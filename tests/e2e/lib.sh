@@ -48,7 +48,7 @@ free_port() {
 
 # start_exporter BINARY [ARGS...]: starts it on a free loopback port, waits for /-/ready.
 # Sets PORT and EXPORTER_PID. NETNS=name runs it inside a network namespace; WRAP="cmd args"
-# runs it under a wrapper (e.g. setpriv).
+# runs it under a wrapper (e.g. setpriv). SCHEME=https and READY_CURL_ARGS="..." for a TLS one.
 start_exporter() {
   local bin=$1
   shift
@@ -60,12 +60,16 @@ start_exporter() {
   for attempt in 1 2 3; do
     PORT=$(free_port)
     local before
-    before=$(wc -l <"$WORK/exporter.log" 2>/dev/null || echo 0)
+    before=0
+    [[ -f "$WORK/exporter.log" ]] && before=$(wc -l <"$WORK/exporter.log")
     "${prefix[@]}" "$bin" --web.listen-address="127.0.0.1:$PORT" "$@" >>"$WORK/exporter.log" 2>&1 &
     EXPORTER_PID=$!
     PIDS+=("$EXPORTER_PID")
     for i in $(seq 100); do
-      if in_ns curl -sf -o /dev/null "http://127.0.0.1:$PORT/-/ready"; then return 0; fi
+      # shellcheck disable=SC2086  # READY_CURL_ARGS is split into words on purpose
+      if in_ns curl -sf ${READY_CURL_ARGS:-} -o /dev/null "${SCHEME:-http}://127.0.0.1:$PORT/-/ready"; then
+        return 0
+      fi
       if ! kill -0 "$EXPORTER_PID" 2>/dev/null; then
         tail -n +"$((before + 1))" "$WORK/exporter.log" | grep -q 'Address already in use' &&
           continue 2
@@ -95,4 +99,40 @@ expect_value() {
   local got
   got=$(value "$1" "$3")
   [[ "$got" == "$2" ]] || fail "$1: want $2, got $got"
+}
+
+# start_prometheus SCRAPE_CONFIGS: a real Prometheus (Debian's) scraping every second with the
+# given scrape_configs entries (YAML, indented under scrape_configs). Sets PPORT.
+start_prometheus() {
+  PPORT=$(free_port)
+  printf 'global: {scrape_interval: 1s, scrape_timeout: 1s}\nscrape_configs:\n%s\n' "$1" \
+    >"$WORK/prometheus.yml"
+  prometheus --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$WORK/tsdb" \
+    --web.listen-address="127.0.0.1:$PPORT" --log.level=warn >"$WORK/prometheus.log" 2>&1 &
+  PIDS+=($!)
+}
+
+# prometheus_scrapes_up N: waits (30 s at most) for N new scrapes of the one target, and fails
+# at the first that is not up or has an error.
+prometheus_scrapes_up() {
+  local want=$1 good=0 last="" scraped health err i
+  for i in $(seq 150); do
+    sleep 0.2
+    curl -sf "http://127.0.0.1:$PPORT/api/v1/targets" >"$WORK/targets.json" || continue
+    scraped=$(target_field lastScrape)
+    [[ -z "$scraped" || "$scraped" == "0001-01-01T00:00:00Z" || "$scraped" == "$last" ]] && continue
+    last=$scraped
+    health=$(target_field health)
+    err=$(target_field lastError)
+    [[ "$health" == "up" && -z "$err" ]] || fail "Prometheus: target $health: $err"
+    good=$((good + 1))
+    [[ $good -ge $want ]] && return 0
+  done
+  fail "Prometheus made $good good scrapes in 30 s ($(tail -3 "$WORK/prometheus.log"))"
+}
+
+target_field() {
+  /usr/bin/python3 -c 'import json,sys
+t = json.load(open(sys.argv[1]))["data"]["activeTargets"]
+print(t[0][sys.argv[2]] if t else "")' "$WORK/targets.json" "$1"
 }

@@ -1,0 +1,16 @@
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "exporter/config.h"
+#include "exporter/web_config.h"
+
+// The web config parser on any bytes: a config or a ConfigError, nothing else.
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::string text(reinterpret_cast<const char*>(data), size);
+  try {
+    virtnet::parse_web_config(text, "/etc/fuzz/web.yml");
+  } catch (const virtnet::ConfigError&) {
+  }
+  return 0;
+}

@@ -1,0 +1,146 @@
+#include "exporter/web_config.h"
+
+#include <gtest/gtest.h>
+
+#include "exporter/basic_auth.h"
+#include "exporter/config.h"
+
+namespace virtnet {
+namespace {
+
+// htpasswd -nbBC 4 alice secret (Apache's bcrypt, not libxcrypt: the check is independent).
+const std::string kAlice = "$2y$04$CtCjbN4s0peekWShkFx4tuQ7AnTyou2t436cYZiiNgXQC0pZFNeNO";
+
+std::string error_of(const std::string& text) {
+  try {
+    parse_web_config(text, "/etc/v/web.yml");
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(WebConfig, EmptyFileIsPlainHttpWithoutAuth) {
+  const auto c = parse_web_config("", "/etc/v/web.yml");
+  EXPECT_FALSE(c.tls);
+  EXPECT_TRUE(c.users.empty());
+  EXPECT_TRUE(c.headers.empty());
+}
+
+TEST(WebConfig, FullFile) {
+  const auto c = parse_web_config(
+      "tls_server_config:\n"
+      "  cert_file: tls/server.pem\n"
+      "  key_file: /abs/server.key\n"
+      "  client_auth_type: RequireAndVerifyClientCert\n"
+      "  client_ca_file: ca.pem\n"
+      "  min_version: TLS13\n"
+      "  prefer_server_cipher_suites: true\n"
+      "http_server_config:\n"
+      "  http2: false\n"
+      "  headers:\n"
+      "    X-Frame-Options: deny\n"
+      "    Strict-Transport-Security: max-age=31536000\n"
+      "basic_auth_users:\n"
+      "  alice: '" +
+          kAlice + "'\n",
+      "/etc/v/web.yml");
+  ASSERT_TRUE(c.tls);
+  EXPECT_EQ(c.tls->cert_file, "/etc/v/tls/server.pem");  // relative to the file, as Go does
+  EXPECT_EQ(c.tls->key_file, "/abs/server.key");
+  EXPECT_EQ(c.tls->client_ca_file, "/etc/v/ca.pem");
+  EXPECT_EQ(c.tls->client_auth, ClientAuth::kRequireAndVerify);
+  EXPECT_EQ(c.tls->min_version, TlsVersion::k13);
+  EXPECT_EQ(c.tls->max_version, TlsVersion::k13);
+  ASSERT_EQ(c.headers.size(), 2u);
+  EXPECT_EQ(c.users.at("alice"), kAlice);
+}
+
+TEST(WebConfig, RefusalsSayWhereAndWhy) {
+  EXPECT_EQ(error_of("tls_server_config:\n  cert_file: a.pem\n"),
+            "/etc/v/web.yml:2:3: tls_server_config: missing key_file");
+  EXPECT_NE(error_of("tls_sever_config: {}\n").find("1:1: unknown key \"tls_sever_config\""),
+            std::string::npos);
+  EXPECT_NE(error_of("tls_server_config: {cert_file: a, key_file: b, min_version: TLS14}\n")
+                .find("unknown TLS version \"TLS14\""),
+            std::string::npos);
+  EXPECT_NE(error_of("tls_server_config: {cert_file: a, key_file: b, client_auth_type: Maybe}\n")
+                .find("invalid client_auth_type"),
+            std::string::npos);
+  EXPECT_NE(error_of("tls_server_config: {cert_file: a, key_file: b, client_ca_file: c}\n")
+                .find("without a client_auth_type"),
+            std::string::npos);
+  EXPECT_NE(error_of("tls_server_config: {cert_file: a, key_file: b, "
+                     "client_auth_type: RequireAndVerifyClientCert}\n")
+                .find("client_ca_file, which is not set"),
+            std::string::npos);
+  EXPECT_NE(error_of("tls_server_config: {cert_file: a, key_file: b, min_version: TLS13, "
+                     "max_version: TLS12}\n")
+                .find("min_version is above max_version"),
+            std::string::npos);
+  EXPECT_NE(error_of("tls_server_config: {cert_file: a, key_file: b, cipher_suites: "
+                     "[TLS_AES_128_GCM_SHA256]}\n")
+                .find("cannot honour"),
+            std::string::npos);
+  EXPECT_NE(error_of("http_server_config: {headers: {X-Powered-By: me}}\n")
+                .find("HTTP header \"X-Powered-By\" can not be configured"),
+            std::string::npos);
+  EXPECT_NE(error_of("http_server_config: {headers: {X-Frame-Options: allow}}\n")
+                .find("expected one of deny, sameorigin"),
+            std::string::npos);
+  EXPECT_NE(error_of("http_server_config: {http2: maybe}\n").find("http2 must be a boolean"),
+            std::string::npos);
+  EXPECT_NE(error_of("a: 1\na: 2\n").find("duplicate key"), std::string::npos);
+}
+
+TEST(WebConfig, ABadHashIsNamedByUserNeverQuoted) {
+  const std::string secretish = "$2b$10$notquiteahashbutclosetoonecheckedhere.abcdefghijklmnopq";
+  const auto msg = error_of("basic_auth_users:\n  bob: '" + secretish + "'\n");
+  EXPECT_NE(msg.find("user \"bob\" is not a bcrypt hash"), std::string::npos) << msg;
+  EXPECT_EQ(msg.find("notquite"), std::string::npos) << msg;
+  EXPECT_NE(error_of("basic_auth_users:\n  bob: plaintext\n").find("not a bcrypt hash"),
+            std::string::npos);
+  EXPECT_NE(error_of("basic_auth_users:\n  'a:b': '" + kAlice + "'\n").find("cannot hold ':'"),
+            std::string::npos);
+}
+
+TEST(WebConfig, BcryptCost) {
+  EXPECT_EQ(bcrypt_cost(kAlice), 4);
+  EXPECT_EQ(bcrypt_cost("$2b$12$" + std::string(53, 'a')), 12);
+  EXPECT_FALSE(bcrypt_cost("$2x$12$" + std::string(53, 'a')));
+  EXPECT_FALSE(bcrypt_cost("$2b$03$" + std::string(53, 'a')));
+  EXPECT_FALSE(bcrypt_cost("$2b$12$" + std::string(52, 'a')));
+  EXPECT_FALSE(bcrypt_cost("$2b$12$" + std::string(52, 'a') + "!"));
+  EXPECT_FALSE(bcrypt_cost("$1$abc$def"));
+}
+
+TEST(BasicAuth, RightWrongAndUnknown) {
+  BasicAuth auth({{"alice", kAlice}});
+  EXPECT_TRUE(auth.check("alice", "secret"));
+  EXPECT_FALSE(auth.check("alice", "Secret"));
+  EXPECT_FALSE(auth.check("alice", ""));
+  EXPECT_FALSE(auth.check("mallory", "secret"));  // the decoy hash is checked, and fails
+  EXPECT_FALSE(auth.check("", ""));
+  EXPECT_TRUE(auth.check("alice", "secret"));  // from the cache now
+}
+
+TEST(BasicAuth, TheCacheIsKeyedWithTheHash) {
+  // Same user and password, another hash: a cached "yes" for the old hash must not answer.
+  BasicAuth old_auth({{"alice", kAlice}});
+  ASSERT_TRUE(old_auth.check("alice", "secret"));
+  // htpasswd -nbBC 4 alice other
+  const std::string other = "$2y$04$7yK2SUEgXuhvqyYOkh8nQupTx8lGEJlIYCK5wMQfmUv/KM/IsSNc.";
+  BasicAuth new_auth({{"alice", other}});
+  EXPECT_FALSE(new_auth.check("alice", "secret"));
+  EXPECT_EQ(new_auth.cache_size(), 1u);
+}
+
+TEST(BasicAuth, ConstantTimeEqual) {
+  EXPECT_TRUE(constant_time_equal("abc", "abc"));
+  EXPECT_FALSE(constant_time_equal("abc", "abd"));
+  EXPECT_FALSE(constant_time_equal("abc", "abcd"));
+  EXPECT_TRUE(constant_time_equal("", ""));
+}
+
+}  // namespace
+}  // namespace virtnet
