@@ -47,7 +47,10 @@ Built build_collectors(const std::vector<CollectorInfo>& registry, const Config&
       continue;
     }
     try {
-      b.slots.push_back({info.name, info.make(cc.options, sources)});
+      auto needs =
+          info.capabilities ? info.capabilities(cc.options) : std::vector<CapabilityNeed>{};
+      b.slots.push_back(
+          {info.name, gate_on_capabilities(info.make(cc.options, sources), std::move(needs))});
     } catch (const std::exception& e) {
       throw ConfigError("collector " + info.name + ": " + e.what());
     }
@@ -103,6 +106,27 @@ int run_exporter(int argc, char** argv, const std::vector<CollectorInfo>& regist
       log_error("invalid configuration", {{"err", e.what()}});
     }
     return 1;
+  }
+
+  if (!flags.run_as.empty()) {
+    // Before any thread starts: capabilities are per thread, and threads inherit them.
+    std::vector<int> keep;
+    for (const auto& info : registry) {
+      if (!running.collectors.at(info.name).enabled || !info.capabilities) continue;
+      for (const auto& n : info.capabilities(running.collectors.at(info.name).options)) {
+        if (std::find(keep.begin(), keep.end(), n.cap) == keep.end()) keep.push_back(n.cap);
+      }
+    }
+    try {
+      run_as(flags.run_as, keep);
+    } catch (const std::exception& e) {
+      log_error("cannot drop privileges", {{"err", e.what()}});
+      return 1;
+    }
+    std::string names;
+    for (int c : keep) names += (names.empty() ? "" : ",") + capability_name(c);
+    log_info("running as an unprivileged user",
+             {{"user", flags.run_as}, {"capabilities", names.empty() ? "none" : names}});
   }
 
   // Signals are taken synchronously by this thread; every thread started below inherits the mask.

@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "exporter/capabilities.h"
 #include "exporter/metric_sink.h"
 #include "exporter/sources/fs_root.h"
 
@@ -112,6 +113,8 @@ struct CollectorInfo {
   bool default_enabled = true;
   std::vector<OptionSpec> options;
   std::function<std::unique_ptr<Collector>(const CollectorOptions&, const Sources&)> make;
+  // The Linux capabilities the collector needs with these options (none when not set).
+  std::function<std::vector<CapabilityNeed>(const CollectorOptions&)> capabilities;
 };
 
 // The shipped collectors, in a fixed order: an explicit list, not static self-registration.

@@ -73,6 +73,9 @@ FlagsOutcome parse_flags(int argc, const char* const* argv,
                  "Scrape budget when the scraper sends no X-Prometheus-Scrape-Timeout-Seconds.")
       ->capture_default_str();
   app.add_option("--config.file", f.config_file, "YAML configuration file (optional).");
+  app.add_option("--run-as", f.run_as,
+                 "Started as root: become this user, keeping only the capabilities the enabled "
+                 "collectors need.");
   app.add_flag("--config.check", f.config_check,
                "Validate the configuration and flags, then exit (0 if valid, 1 if not).");
   app.add_option("--path.procfs", f.procfs, "procfs mountpoint.")->capture_default_str();

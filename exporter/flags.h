@@ -21,6 +21,7 @@ struct Flags {
   std::string procfs = "/proc";
   std::string sysfs = "/sys";
   std::string rootfs = "/";
+  std::string run_as;  // --run-as USER: drop from root to it, keeping the collectors' capabilities
   LogLevel log_level = LogLevel::kInfo;
   LogFormat log_format = LogFormat::kLogfmt;
   std::chrono::milliseconds scrape_timeout{10000};

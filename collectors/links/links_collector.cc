@@ -1,5 +1,7 @@
 #include "collectors/links/links_collector.h"
 
+#include <linux/capability.h>
+
 #include <cerrno>
 #include <cstring>
 #include <unordered_map>
@@ -197,6 +199,13 @@ CollectorInfo links_info() {
        OptionSpec::integer("netns_max", 256, 1, 10000, "The most named namespaces walked.")},
       [](const CollectorOptions& o, const Sources&) -> std::unique_ptr<Collector> {
         return std::make_unique<LinksCollector>(o);
+      },
+      [](const CollectorOptions& o) {
+        std::vector<CapabilityNeed> needs;
+        if (o.get_bool("netns")) {
+          needs.push_back({CAP_SYS_ADMIN, "to enter the namespaces in netns_dir with setns"});
+        }
+        return needs;
       },
   };
 }

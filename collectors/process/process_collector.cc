@@ -1,5 +1,6 @@
 #include "collectors/process/process_collector.h"
 
+#include <linux/capability.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -342,6 +343,12 @@ CollectorInfo process_info() {
                                    "memory (0: none).")},
       [](const CollectorOptions& o, const Sources& s) -> std::unique_ptr<Collector> {
         return std::make_unique<ProcessCollector>(o, s);
+      },
+      [](const CollectorOptions&) {
+        return std::vector<CapabilityNeed>{
+            {CAP_SYS_PTRACE, "to read other users' /proc/PID/maps and fd links"},
+            {CAP_DAC_READ_SEARCH, "to list other users' /proc/PID/fd"},
+        };
       },
   };
 }

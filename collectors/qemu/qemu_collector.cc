@@ -257,6 +257,7 @@ CollectorInfo qemu_info() {
       [](const CollectorOptions& o, const Sources& s) -> std::unique_ptr<Collector> {
         return std::make_unique<QemuCollector>(o, s);
       },
+      {},  // no capabilities needed
   };
 }
 

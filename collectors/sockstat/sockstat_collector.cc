@@ -263,6 +263,7 @@ CollectorInfo sockstat_info() {
       [](const CollectorOptions& o, const Sources& s) -> std::unique_ptr<Collector> {
         return std::make_unique<SockstatCollector>(o, s);
       },
+      {},  // no capabilities needed
   };
 }
 

@@ -97,21 +97,24 @@ std::vector<CollectorInfo> misbehaving_collectors() {
        {},
        [](const CollectorOptions&, const Sources&) -> std::unique_ptr<Collector> {
          return std::make_unique<Fail>();
-       }},
+       },
+       {}},
       {"test_throw",
        "Always throws (test only).",
        false,
        {},
        [](const CollectorOptions&, const Sources&) -> std::unique_ptr<Collector> {
          return std::make_unique<Throw>();
-       }},
+       },
+       {}},
       {"test_slow",
        "Sleeps (test only).",
        false,
        {OptionSpec::integer("sleep_ms", 5000, 0, 600000, "How long to sleep.")},
        [](const CollectorOptions& o, const Sources&) -> std::unique_ptr<Collector> {
          return std::make_unique<Slow>(o.get_int("sleep_ms"));
-       }},
+       },
+       {}},
       {"test_background",
        "A background worker over bounded state (test only).",
        false,
@@ -121,7 +124,8 @@ std::vector<CollectorInfo> misbehaving_collectors() {
        [](const CollectorOptions& o, const Sources&) -> std::unique_ptr<Collector> {
          return std::make_unique<Background>(static_cast<std::size_t>(o.get_int("cap")),
                                              o.get_int("period_ms"), o.get_int("stall_ms"));
-       }},
+       },
+       {}},
   };
 }
 

@@ -29,8 +29,9 @@ std::vector<CollectorInfo> registry() {
        {OptionSpec::integer("count", 5, 1, 10, ""), OptionSpec::boolean("flag", false, ""),
         OptionSpec::make("pattern", OptionType::kRegex, "^qemu", ""),
         OptionSpec::make("names", OptionType::kStringList, "a,b", "")},
-       make},
-      {"beta", "", false, {}, make},
+       make,
+       {}},
+      {"beta", "", false, {}, make, {}},
   };
 }
 
