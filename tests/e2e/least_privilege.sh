@@ -4,15 +4,11 @@
 # capability makes its collector report success 0 with one log line naming it; the collector still
 # exports what it can read, and the others go on.
 source "$(dirname "$0")/lib.sh"
-SHAPES="$BUILD_DIR/tests/proc_shapes"
 command -v setpriv >/dev/null || skip "setpriv (util-linux) not found"
 [[ $(id -u) -eq 0 ]] || skip "needs root: to own the target, drop privileges and make a namespace"
 
 # A root "keepalived" with open fds and mappings; a named network namespace for links' walk.
-coproc LEAK { "$SHAPES" leak keepalived; }
-PIDS+=("$LEAK_PID")
-read -r -t 10 word P <&"${LEAK[0]}" || fail "target did not start"
-[[ $word == ready ]] || fail "target said $word"
+start_leaker
 NS="vnlp-$$"
 ip netns add "$NS" || skip "cannot create a network namespace"
 CLEANUPS+=("ip netns del $NS")

@@ -136,3 +136,14 @@ target_field() {
 t = json.load(open(sys.argv[1]))["data"]["activeTargets"]
 print(t[0][sys.argv[2]] if t else "")' "$WORK/targets.json" "$1"
 }
+
+# start_leaker: proc_shapes' "keepalived" (per-process series and fd kinds by default), which leaks
+# on command through the LEAK coprocess. Sets P (its pid) and L (its labels).
+start_leaker() {
+  coproc LEAK { "$BUILD_DIR/tests/proc_shapes" leak keepalived; }
+  PIDS+=("$LEAK_PID")
+  local word
+  read -r -t 10 word P <&"${LEAK[0]}" || fail "leaker did not start"
+  [[ $word == ready ]] || fail "leaker said $word"
+  L="group=\"keepalived\",pid=\"$P\",comm=\"keepalived\""
+}

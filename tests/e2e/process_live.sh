@@ -6,12 +6,8 @@ source "$(dirname "$0")/lib.sh"
 SHAPES="$BUILD_DIR/tests/proc_shapes"
 
 # 1. A "keepalived" (per-process series and fd kinds by default) that leaks on command.
-coproc LEAK { "$SHAPES" leak keepalived; }
-PIDS+=("$LEAK_PID")
-read -r -t 10 word P <&"${LEAK[0]}" || fail "leaker did not start"
-[[ $word == ready ]] || fail "leaker said $word"
+start_leaker
 start_exporter "$EXPORTER" --no-collector.sockstat
-L="group=\"keepalived\",pid=\"$P\",comm=\"keepalived\""
 
 read_all() {  # read_all FILE: the leaker's fds, sockets, mappings and mapped bytes
   scrape >"$1"

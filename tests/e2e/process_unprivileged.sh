@@ -2,16 +2,11 @@
 # The process collector without privileges, against root's process: what is refused is counted,
 # logged once per process and not tried again (hardened hosts audit every refused open).
 source "$(dirname "$0")/lib.sh"
-SHAPES="$BUILD_DIR/tests/proc_shapes"
 command -v setpriv >/dev/null || skip "setpriv (util-linux) not found"
 [[ $(id -u) -eq 0 ]] || skip "needs root to own the target process and start the exporter as nobody"
 
 # A root "keepalived": per-process series, and fd kinds (so its fd directory is listed).
-coproc LEAK { "$SHAPES" leak keepalived; }
-PIDS+=("$LEAK_PID")
-read -r -t 10 word P <&"${LEAK[0]}" || fail "target did not start"
-[[ $word == ready ]] || fail "target said $word"
-L="group=\"keepalived\",pid=\"$P\",comm=\"keepalived\""
+start_leaker
 
 # The exporter runs as nobody: the target's fd directory and maps are refused.
 chmod o+rx "$WORK"
