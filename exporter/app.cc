@@ -9,6 +9,8 @@
 #include <set>
 
 #include "exporter/config.h"
+#include "exporter/diagnose.h"
+#include "exporter/findings.h"
 #include "exporter/flags.h"
 #include "exporter/http_server.h"
 #include "exporter/logging.h"
@@ -68,6 +70,34 @@ std::string enabled_names(const Built& b, bool rebuilt_only = false) {
   return s;
 }
 
+// Two collections --watch apart, then the findings; 0 clean, 1 found, 2 interrupted.
+int diagnose(Scraper& scraper, Built built, const DiagnoseOptions& opts, const sigset_t& signals) {
+  const std::size_t collectors = built.slots.size();
+  scraper.set_collectors(std::move(built.slots), std::move(built.listing));
+  auto first = scraper.scrape(std::nullopt);
+  if (opts.watch.count() > 0) {
+    const auto secs = std::chrono::duration_cast<std::chrono::seconds>(opts.watch);
+    timespec wait{static_cast<time_t>(secs.count()),
+                  static_cast<long>((opts.watch - secs).count()) * 1000000L};
+    // SIGINT or SIGTERM ends the watch early: no report from half a window.
+    for (;;) {
+      const int sig = sigtimedwait(&signals, nullptr, &wait);
+      if (sig < 0 && errno == EINTR) continue;
+      if (sig == SIGINT || sig == SIGTERM) return 2;
+      if (sig < 0) break;  // EAGAIN: the watch is over (a SIGHUP restarts it, harmlessly)
+    }
+  }
+  const auto last = scraper.scrape(std::nullopt);
+  const auto findings = evaluate(first, last, std::chrono::duration<double>(opts.watch).count());
+  if (opts.json) {
+    render_json(findings, collectors, opts.watch, std::cout);
+  } else {
+    render_text(findings, collectors, opts.watch, std::cout);
+  }
+  std::cout.flush();
+  return findings.empty() ? 0 : 1;
+}
+
 }  // namespace
 
 int run_exporter(int argc, char** argv, const std::vector<CollectorInfo>& registry) {
@@ -88,6 +118,11 @@ int run_exporter(int argc, char** argv, const std::vector<CollectorInfo>& regist
   sources.make_sock_diag = [] { return make_netlink_sock_diag(5000); };
   sources.proc_walk = std::make_shared<ProcWalk>(sources.proc);
 
+  if (flags.mode == Flags::Mode::kRules) {
+    std::cout << rules_yaml();
+    return 0;
+  }
+  const bool diagnosing = flags.mode == Flags::Mode::kDiagnose;
   Built built;
   Config running;
   try {
@@ -105,7 +140,7 @@ int run_exporter(int argc, char** argv, const std::vector<CollectorInfo>& regist
     } else {
       log_error("invalid configuration", {{"err", e.what()}});
     }
-    return 1;
+    return diagnosing ? 2 : 1;
   }
 
   if (!flags.run_as.empty()) {
@@ -121,7 +156,7 @@ int run_exporter(int argc, char** argv, const std::vector<CollectorInfo>& regist
       run_as(flags.run_as, keep);
     } catch (const std::exception& e) {
       log_error("cannot drop privileges", {{"err", e.what()}});
-      return 1;
+      return diagnosing ? 2 : 1;
     }
     std::string names;
     for (int c : keep) names += (names.empty() ? "" : ",") + capability_name(c);
@@ -154,6 +189,7 @@ int run_exporter(int argc, char** argv, const std::vector<CollectorInfo>& regist
   }
 
   Scraper scraper(flags.scrape_timeout);
+  if (diagnosing) return diagnose(scraper, std::move(built), flags.diagnose, signals);
   std::unique_ptr<HttpServer> server;
   try {
     server = std::make_unique<HttpServer>(flags.http, scraper);

@@ -1,6 +1,7 @@
 #include "exporter/flags.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <map>
 #include <ostream>
 
@@ -37,6 +38,11 @@ FlagsOutcome parse_flags(int argc, const char* const* argv,
                          const std::vector<CollectorInfo>& registry, std::ostream& out,
                          std::ostream& err) {
   Flags f;
+  // diagnose reports an error with 2 (1 means "found something").
+  const int error_code =
+      std::any_of(argv + 1, argv + argc, [](const char* a) { return std::string(a) == "diagnose"; })
+          ? 2
+          : 1;
   CLI::App app{
       "virtnet_exporter: a Prometheus exporter for KVM / OpenStack hypervisors and "
       "network nodes.",
@@ -91,6 +97,23 @@ FlagsOutcome parse_flags(int argc, const char* const* argv,
   app.add_flag("--collector.disable-defaults", f.overrides.disable_defaults,
                "Disable all collectors not explicitly enabled by flag or config.");
   app.add_flag("--version", version, "Show the version and exit.");
+  // Subcommands take every option of the exporter (after or before their name).
+  std::string watch = "10s", output = "text";
+  auto* diagnose = app.add_subcommand(
+      "diagnose",
+      "Run every collector once, watch for --watch, print the findings worst first with the "
+      "culprit and the next thing to check; exit 0 when clean, 1 when something is found, 2 on "
+      "an error.");
+  diagnose->fallthrough();
+  diagnose->add_option("--watch", watch, "How long to watch between the two collections.")
+      ->capture_default_str();
+  diagnose->add_option("--output", output, "text or json.")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"text", "json"}));
+  auto* rules = app.add_subcommand(
+      "rules", "Print the Prometheus alert rules (the conditions diagnose reports) and exit.");
+  rules->fallthrough();
+  app.require_subcommand(0, 1);
 
   std::map<std::string, bool> bool_values;  // stable addresses for CLI11
   std::map<std::string, std::string> text_values;
@@ -125,8 +148,20 @@ FlagsOutcome parse_flags(int argc, const char* const* argv,
     return {std::nullopt, 0};
   } catch (const CLI::ParseError& e) {
     err << "virtnet_exporter: error: " << e.what() << " (try --help)\n";
-    return {std::nullopt, 1};
+    return {std::nullopt, error_code};
   }
+  if (diagnose->parsed()) {
+    f.mode = Flags::Mode::kDiagnose;
+    f.diagnose.json = output == "json";
+    try {
+      f.diagnose.watch =
+          watch == "0" || watch == "0s" ? std::chrono::milliseconds(0) : parse_duration(watch);
+    } catch (const std::invalid_argument& e) {
+      err << "virtnet_exporter: error: --watch: " << e.what() << "\n";
+      return {std::nullopt, 2};
+    }
+  }
+  if (rules->parsed()) f.mode = Flags::Mode::kRules;
   if (version) {
     out << "virtnet_exporter, version " << kVersion << " (revision: " << kRevision << ")\n"
         << "  build compiler: " << kCompiler << "\n";
@@ -142,7 +177,7 @@ FlagsOutcome parse_flags(int argc, const char* const* argv,
     f.scrape_timeout = parse_duration(timeout);
   } catch (const std::invalid_argument& e) {
     err << "virtnet_exporter: error: --scrape.timeout: " << e.what() << "\n";
-    return {std::nullopt, 1};
+    return {std::nullopt, error_code};
   }
   try {
     // libmicrohttpd counts in whole seconds: round up, at least 1.
@@ -150,7 +185,7 @@ FlagsOutcome parse_flags(int argc, const char* const* argv,
     f.http.idle_timeout = std::chrono::seconds((ms + 999) / 1000);
   } catch (const std::invalid_argument& e) {
     err << "virtnet_exporter: error: --web.idle-timeout: " << e.what() << "\n";
-    return {std::nullopt, 1};
+    return {std::nullopt, error_code};
   }
   f.log_level = level == "debug"   ? LogLevel::kDebug
                 : level == "warn"  ? LogLevel::kWarn

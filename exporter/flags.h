@@ -8,12 +8,18 @@
 
 #include "exporter/collector.h"
 #include "exporter/config.h"
+#include "exporter/diagnose.h"
 #include "exporter/http_server.h"
 #include "exporter/logging.h"
 
 namespace virtnet {
 
 struct Flags {
+  // serve: the exporter. diagnose: collect, report findings, exit 0/1/2. rules: print the alert
+  // rules made from the same definitions as diagnose's findings.
+  enum class Mode { kServe, kDiagnose, kRules };
+  Mode mode = Mode::kServe;
+  DiagnoseOptions diagnose;
   HttpOptions http;
   std::string config_file;
   bool config_check = false;

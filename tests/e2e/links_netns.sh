@@ -72,6 +72,32 @@ for i in $(seq 20); do
 done
 grep -q 'link="churn19"' "$WORK/c" && fail "churn19, deleted, still exported"
 grep -q 'link="churn20"' "$WORK/c" || fail "churn20 missing"
+# diagnose, the operator's one-shot: here the negative headroom, worst first, with the link.
+rc=0
+ip netns exec "$A" "$EXPORTER" diagnose --watch 0 --collector.disable-defaults --collector.links \
+  --output json >"$WORK/diag.json" 2>"$WORK/diag.err" || rc=$?
+[[ $rc -eq 1 ]] || fail "diagnose on negative headroom: exit $rc, want 1 ($(cat "$WORK/diag.err"))"
+/usr/bin/python3 - "$WORK/diag.json" <<'PY' || fail "diagnose JSON: $(cat "$WORK/diag.json")"
+import json, sys
+f = json.load(open(sys.argv[1]))["findings"]
+neg = [x["culprit"]["link"] for x in f if x["alert"] == "VirtnetLinkMtuHeadroomNegative"]
+assert sorted(neg) == ["brq", "tapj", "tapv", "vx0"], neg
+# Worst first: the 9000-MTU tap, 7500 bytes short, before the 100-byte VXLAN chain.
+assert f[0]["culprit"]["link"] == "tapj" and f[0]["value"] == -7500, f[0]
+assert f[0]["severity"] == "critical" and "ip -d link show tapj" in f[0]["next_check"], f[0]
+PY
+rc=0
+ip netns exec "$A" "$EXPORTER" diagnose --watch 0 --collector.disable-defaults --collector.links \
+  >"$WORK/diag.txt" 2>&1 || rc=$?
+grep -q '^1\. \[critical\] VirtnetLinkMtuHeadroomNegative  netns="" link="tapj"$' "$WORK/diag.txt" ||
+  fail "diagnose text: $(cat "$WORK/diag.txt")"
+# A clean namespace, every default collector, watching 1 s: nothing found, exit 0.
+rc=0
+ip netns exec "$B" "$EXPORTER" diagnose --watch 1s >"$WORK/clean.txt" 2>"$WORK/clean.err" || rc=$?
+[[ $rc -eq 0 ]] || fail "diagnose in a clean namespace: exit $rc: $(cat "$WORK/clean.txt" "$WORK/clean.err")"
+grep -q 'nothing found (4 collectors' "$WORK/clean.txt" || fail "clean: $(cat "$WORK/clean.txt")"
+echo "diagnose: negative headroom found (exit 1, tapj first, then brq/tapv/vx0); a clean namespace exit 0"
+
 # The named namespace goes away between scrapes: skipped, not an error.
 ip netns del "$B"
 NETNS=$A scrape >"$WORK/d"

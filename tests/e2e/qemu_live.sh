@@ -51,3 +51,17 @@ series=$(grep -c "domain=\"$D\"" "$WORK/m2")
 out=$(promtool check metrics <"$WORK/m2" 2>&1) || fail "promtool: $out"
 echo "qemu_live: 2 vCPUs, an iothread, the main loop; tap n0 in userspace (vhost 0);" \
   "vCPU seconds $a -> $b over 2 s; $series series for the VM with per-vCPU on; promtool clean"
+
+# diagnose names the userspace tap: the domain and the netdev, with the next thing to check.
+rc=0
+"$EXPORTER" diagnose --watch 1s --collector.disable-defaults --collector.qemu --output json \
+  >"$WORK/diag.json" 2>"$WORK/diag.err" || rc=$?
+[[ $rc -eq 1 ]] || fail "diagnose on a userspace tap: exit $rc, want 1 ($(cat "$WORK/diag.err"))"
+/usr/bin/python3 - "$WORK/diag.json" "$D" <<'PY' || fail "diagnose JSON: $(cat "$WORK/diag.json")"
+import json, sys
+f = json.load(open(sys.argv[1]))["findings"]
+hit = [x for x in f if x["alert"] == "VirtnetQemuNetdevUserspace"]
+assert [x["culprit"] for x in hit] == [{"domain": sys.argv[2], "netdev": "n0"}], hit
+assert "/dev/vhost-net" in hit[0]["next_check"], hit[0]
+PY
+echo "diagnose: the userspace tap found (exit 1), domain $D netdev n0"

@@ -84,5 +84,23 @@ TEST(Flags, Durations) {
   }
 }
 
+TEST(Flags, DiagnoseAndRules) {
+  auto r = run({"--no-collector.process", "diagnose", "--watch", "2s", "--output=json",
+                "--collector.links.netns"});
+  ASSERT_TRUE(r.outcome.flags) << r.err;
+  EXPECT_EQ(r.outcome.flags->mode, Flags::Mode::kDiagnose);
+  EXPECT_EQ(r.outcome.flags->diagnose.watch, std::chrono::seconds(2));
+  EXPECT_TRUE(r.outcome.flags->diagnose.json);
+  EXPECT_FALSE(r.outcome.flags->overrides.enabled.at("process"));
+  EXPECT_EQ(r.outcome.flags->overrides.options.at("links.netns"), "true");
+  EXPECT_EQ(run({"diagnose", "--watch=0"}).outcome.flags->diagnose.watch.count(), 0);
+  EXPECT_EQ(run({}).outcome.flags->mode, Flags::Mode::kServe);
+  EXPECT_EQ(run({"rules"}).outcome.flags->mode, Flags::Mode::kRules);
+  // In diagnose an error is 2 (1 means "found something"); elsewhere it stays 1.
+  EXPECT_EQ(run({"diagnose", "--output=yaml"}).outcome.exit_code, 2);
+  EXPECT_EQ(run({"diagnose", "--watch=soon"}).outcome.exit_code, 2);
+  EXPECT_EQ(run({"--output=json"}).outcome.exit_code, 1);
+}
+
 }  // namespace
 }  // namespace virtnet

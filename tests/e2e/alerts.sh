@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The shipped alert rules: the file is what `virtnet_exporter rules` prints (the definitions
+# diagnose evaluates), promtool checks it and runs its unit tests, and every alert has a runbook.
+# --update rewrites alerts/virtnet.rules.yml from the binary.
+source "$(dirname "$0")/lib.sh"
+RULES="$SRC_DIR/alerts/virtnet.rules.yml"
+if [[ "${1:-}" == "--update" ]]; then
+  "$EXPORTER" rules >"$RULES"
+  echo "updated $RULES"
+  exit 0
+fi
+"$EXPORTER" rules >"$WORK/rules.yml"
+diff -u "$RULES" "$WORK/rules.yml" >"$WORK/diff" ||
+  fail "alerts/virtnet.rules.yml is not what the definitions give (tests/e2e/alerts.sh --update): $(cat "$WORK/diff")"
+promtool check rules "$RULES" >"$WORK/check" 2>&1 || fail "promtool check rules: $(cat "$WORK/check")"
+(cd "$SRC_DIR/alerts" && promtool test rules virtnet.rules.test.yml) >"$WORK/test" 2>&1 ||
+  fail "promtool test rules: $(cat "$WORK/test")"
+n=0
+for a in $(awk '/- alert:/ {print $3}' "$RULES"); do
+  [[ -s "$SRC_DIR/docs/runbooks/$a.md" ]] || fail "no runbook docs/runbooks/$a.md"
+  grep -q "$a" "$SRC_DIR/alerts/virtnet.rules.test.yml" || fail "alert $a has no promtool test"
+  n=$((n + 1))
+done
+[[ $n -ge 6 ]] || fail "only $n alerts"
+echo "alerts: $n rules match the definitions, promtool check and test pass, each has a runbook"
