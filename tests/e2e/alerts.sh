@@ -22,4 +22,12 @@ for a in $(awk '/- alert:/ {print $3}' "$RULES"); do
   n=$((n + 1))
 done
 [[ $n -ge 6 ]] || fail "only $n alerts"
+# Dashboards: valid JSON, and every metric a panel queries is one the exporter exports (seen in a
+# golden output). Grafana's own schema check (tsc against @grafana/schema) is not run here.
+for d in "$SRC_DIR"/dashboards/*.json; do
+  /usr/bin/python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$d" || fail "$d is not JSON"
+  for m in $(grep -o '"expr": "[^"]*' "$d" | grep -o 'virtnet_[a-z_]*' | sort -u); do
+    grep -q "^$m[{ ]" "$SRC_DIR"/tests/golden/*.metrics || fail "$(basename "$d") queries $m, which no golden output has"
+  done
+done
 echo "alerts: $n rules match the definitions, promtool check and test pass, each has a runbook"

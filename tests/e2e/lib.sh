@@ -10,10 +10,11 @@ CLEANUPS=()
 
 cleanup() {
   local p c
-  for c in "${CLEANUPS[@]}"; do eval "$c" || true; done
-  # SIGKILL: quicker than a clean stop; graceful SIGTERM is tested in reload.sh.
+  # SIGKILL: quicker than a clean stop; graceful SIGTERM is tested in reload.sh. The processes go
+  # first: a cleanup may remove what they use (a user, a namespace).
   for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  for c in "${CLEANUPS[@]}"; do eval "$c" || true; done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
