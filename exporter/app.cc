@@ -128,9 +128,9 @@ int run_exporter(int argc, char** argv, const std::vector<CollectorInfo>& regist
   try {
     running = load_config(registry, flags.config_file, flags.overrides);
     built = build_collectors(registry, running, sources);
-    // Loaded here to be checked; the HTTP server loads it again and keeps watching it.
-    if (!flags.http.web_config_file.empty()) load_web_state(flags.http.web_config_file);
     if (flags.config_check) {
+      // Otherwise the HTTP server loads it, once, and keeps watching it.
+      if (!flags.http.web_config_file.empty()) load_web_state(flags.http.web_config_file);
       std::cout << "configuration OK\n";
       return 0;
     }

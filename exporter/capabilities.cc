@@ -2,8 +2,10 @@
 
 #include <cap-ng.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <pwd.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -41,8 +43,12 @@ class CapabilityGate : public Collector {
 }  // namespace
 
 bool has_capability(int cap) {
-  capng_get_caps_process();
-  return capng_have_capability(CAPNG_EFFECTIVE, static_cast<unsigned>(cap)) != 0;
+  // capget on the calling thread (pid 0): one system call. libcap-ng's capng_get_caps_process
+  // would also read /proc/self/status for the bounding and ambient sets, at every scrape.
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3]{};
+  if (::syscall(SYS_capget, &header, data) != 0 || cap < 0 || cap / 32 >= 2) return false;
+  return (data[cap / 32].effective & (1u << (cap % 32))) != 0;
 }
 
 std::string capability_name(int cap) {

@@ -6,6 +6,10 @@ namespace virtnet {
 
 namespace {
 
+std::string collectors_text(std::size_t n) {
+  return std::to_string(n) + (n == 1 ? " collector" : " collectors");
+}
+
 std::string culprit(const Finding& f) {
   std::string s;
   for (const auto& name : f.def->culprit) {
@@ -22,13 +26,13 @@ void render_text(const std::vector<Finding>& findings, std::size_t collectors,
                  std::chrono::milliseconds watch, std::ostream& out) {
   const auto secs = std::chrono::duration<double>(watch).count();
   if (findings.empty()) {
-    out << "virtnet_exporter diagnose: nothing found (" << collectors << " collectors, watched "
-        << secs << " s)\n";
+    out << "virtnet_exporter diagnose: nothing found (" << collectors_text(collectors)
+        << ", watched " << secs << " s)\n";
     return;
   }
   out << "virtnet_exporter diagnose: " << findings.size() << " finding"
-      << (findings.size() == 1 ? "" : "s") << ", worst first (" << collectors
-      << " collectors, watched " << secs << " s)\n";
+      << (findings.size() == 1 ? "" : "s") << ", worst first (" << collectors_text(collectors)
+      << ", watched " << secs << " s)\n";
   int n = 0;
   for (const auto& f : findings) {
     out << "\n"

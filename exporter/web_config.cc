@@ -154,6 +154,25 @@ std::optional<TlsSettings> tls_settings(const Reader& r, const YAML::Node& node)
   return t;
 }
 
+// A configured header's value: exporter-toolkit's allow-list of names and, for two, of values.
+std::string header_value(const Reader& r, const std::string& name, const YAML::Node& n) {
+  const auto value = r.text(n, name);
+  auto allowed = std::find_if(kAllowedHeaders.begin(), kAllowedHeaders.end(),
+                              [&](const AllowedHeader& a) { return name == a.name; });
+  if (allowed == kAllowedHeaders.end()) {
+    r.fail(n, "HTTP header " + quote_line(name) + " can not be configured");
+  }
+  const auto& vals = allowed->values;
+  if (!vals.empty() && std::find(vals.begin(), vals.end(), value) == vals.end()) {
+    r.fail(n, "invalid value for " + name + ": expected one of " + join(vals) + ", got " +
+                  quote_line(value));
+  }
+  if (value.find_first_of("\r\n") != std::string::npos) {
+    r.fail(n, "HTTP header " + name + ": a value must be one line");
+  }
+  return value;
+}
+
 }  // namespace
 
 std::optional<int> bcrypt_cost(const std::string& h) {
@@ -173,6 +192,37 @@ std::optional<int> bcrypt_cost(const std::string& h) {
   return cost;
 }
 
+namespace {
+
+void http_settings(const Reader& r, const YAML::Node& node, WebConfig& cfg) {
+  r.each(node, "http_server_config", {"http2", "headers"},
+         [&](const std::string& key, const YAML::Node& v) {
+           if (key == "http2") {
+             r.boolean(v, key);  // HTTP/1.1 only: scrapes gain nothing from HTTP/2
+             return;
+           }
+           r.each(v, "headers", {}, [&](const std::string& name, const YAML::Node& n) {
+             cfg.headers.emplace_back(name, header_value(r, name, n));
+           });
+         });
+}
+
+void users(const Reader& r, const YAML::Node& node, WebConfig& cfg) {
+  r.each(node, "basic_auth_users", {}, [&](const std::string& user, const YAML::Node& h) {
+    // The hash is a secret: the message names the user, never the value.
+    if (!h.IsScalar() || !bcrypt_cost(h.Scalar())) {
+      r.fail(h, "basic_auth_users: the password of user " + quote_line(user) +
+                    " is not a bcrypt hash ($2a$, $2b$ or $2y$)");
+    }
+    if (user.find(':') != std::string::npos) {
+      r.fail(h, "basic_auth_users: a user name cannot hold ':'");
+    }
+    cfg.users[user] = h.Scalar();
+  });
+}
+
+}  // namespace
+
 WebConfig parse_web_config(const std::string& text, const std::string& file) {
   WebConfig cfg;
   const YAML::Node root = load_yaml_checked(text, file);
@@ -185,44 +235,9 @@ WebConfig parse_web_config(const std::string& text, const std::string& file) {
            if (key == "tls_server_config") {
              cfg.tls = tls_settings(r, v);
            } else if (key == "http_server_config") {
-             r.each(v, "http_server_config", {"http2", "headers"},
-                    [&](const std::string& k, const YAML::Node& hv) {
-                      if (k == "http2") {
-                        r.boolean(hv, k);  // HTTP/1.1 only: scrapes gain nothing from HTTP/2
-                        return;
-                      }
-                      r.each(hv, "headers", {}, [&](const std::string& name, const YAML::Node& n) {
-                        const auto value = r.text(n, name);
-                        auto allowed =
-                            std::find_if(kAllowedHeaders.begin(), kAllowedHeaders.end(),
-                                         [&](const AllowedHeader& a) { return name == a.name; });
-                        if (allowed == kAllowedHeaders.end()) {
-                          r.fail(n, "HTTP header " + quote_line(name) + " can not be configured");
-                        }
-                        const auto& vals = allowed->values;
-                        if (!vals.empty() &&
-                            std::find(vals.begin(), vals.end(), value) == vals.end()) {
-                          r.fail(n, "invalid value for " + name + ": expected one of " +
-                                        join(vals) + ", got " + quote_line(value));
-                        }
-                        if (value.find_first_of("\r\n") != std::string::npos) {
-                          r.fail(n, "HTTP header " + name + ": a value must be one line");
-                        }
-                        cfg.headers.emplace_back(name, value);
-                      });
-                    });
+             http_settings(r, v, cfg);
            } else {
-             r.each(v, "basic_auth_users", {}, [&](const std::string& user, const YAML::Node& h) {
-               // The hash is a secret: the message names the user, never the value.
-               if (!h.IsScalar() || !bcrypt_cost(h.Scalar())) {
-                 r.fail(h, "basic_auth_users: the password of user " + quote_line(user) +
-                               " is not a bcrypt hash ($2a$, $2b$ or $2y$)");
-               }
-               if (user.find(':') != std::string::npos) {
-                 r.fail(h, "basic_auth_users: a user name cannot hold ':'");
-               }
-               cfg.users[user] = h.Scalar();
-             });
+             users(r, v, cfg);
            }
          });
   return cfg;

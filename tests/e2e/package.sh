@@ -19,7 +19,6 @@ for f in usr/bin/virtnet_exporter usr/lib/systemd/system/virtnet-exporter.servic
   grep -qx "./$f" "$WORK/files" || fail "the .deb lacks /$f"
 done
 dpkg-deb -f "$DEB" Depends | grep -q libmicrohttpd || fail "Depends not computed: $(dpkg-deb -f "$DEB" Depends)"
-dpkg-deb -f "$DEB" Conffiles >/dev/null
 R="$WORK/root"
 dpkg-deb -x "$DEB" "$R"
 dpkg-deb -e "$DEB" "$WORK/control"
