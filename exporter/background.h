@@ -115,6 +115,21 @@ class BoundedState {
     index_.erase(it);
   }
 
+  // Erases every entry for which pred(key, value) holds, under one lock: an entry updated
+  // meanwhile is judged on its update.
+  template <typename P>
+  void erase_if(P&& pred) {
+    std::lock_guard lk(mu_);
+    for (auto it = order_.begin(); it != order_.end();) {
+      if (pred(it->first, it->second)) {
+        index_.erase(it->first);
+        it = order_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
   struct Snapshot {
     std::vector<std::pair<K, V>> entries;  // least recently updated first
     std::uint64_t evictions = 0;

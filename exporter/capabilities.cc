@@ -24,7 +24,17 @@ class CapabilityGate : public Collector {
   CapabilityGate(std::unique_ptr<Collector> inner, std::vector<CapabilityNeed> needs)
       : inner_(std::move(inner)), needs_(std::move(needs)) {}
   std::string_view name() const override { return inner_->name(); }
-  void start() override { inner_->start(); }
+  void start() override {
+    try {
+      inner_->start();
+    } catch (const std::exception& e) {
+      // A socket refused for want of a capability: say which (the start failure is the reason
+      // shown for as long as the collector is configured).
+      const std::string missing = missing_capabilities(needs_);
+      if (missing.empty()) throw;
+      throw std::runtime_error(missing + ": " + e.what());
+    }
+  }
   void stop() override { inner_->stop(); }
   CollectStatus collect(MetricSink& out) override {
     // One capget per scrape, on the collector's own thread, whose set it is. Given first, the

@@ -2,13 +2,14 @@
 #include "collectors/process/process_collector.h"
 #include "collectors/qemu/qemu_collector.h"
 #include "collectors/sockstat/sockstat_collector.h"
+#include "collectors/vrrp/vrrp_collector.h"
 #include "exporter/collector.h"
 
 namespace virtnet {
 
 std::vector<CollectorInfo> builtin_collectors() {
   return {sockstat::sockstat_info(), process::process_info(), links::links_info(),
-          qemu::qemu_info()};
+          qemu::qemu_info(), vrrp::vrrp_info()};
 }
 
 }  // namespace virtnet

@@ -136,6 +136,35 @@ const std::vector<Definition>& definitions() {
        "ip -d link show {link}; follow the path label of virtnet_link_info for {link} down to "
        "the device with the smallest MTU, then lower the instance MTU (Neutron network mtu) or "
        "raise the underlay's"},
+      {"VirtnetVrrpMasterDownGap",
+       "virtnet_vrrp_master_down_gaps_total",
+       {},
+       Kind::kRate,
+       Cmp::kGt,
+       0,
+       "0s",
+       "critical",
+       {"interface", "vrid", "source"},
+       "VRRP master {source} on {interface} (VRID {vrid}) was silent longer than its "
+       "Master_Down_Interval: the backup took over and the VIP moved",
+       "virtnet_vrrp_last_gap_seconds and virtnet_vrrp_master_changes_total for VRID {vrid}; on "
+       "the master's host: was keepalived stopped or starved of CPU (run-queue wait of the "
+       "instance's vCPUs, virtnet_qemu_run_queue_wait_seconds_total; vhost-net of its taps)?",
+       true},
+      {"VirtnetVrrpSplitBrain",
+       "virtnet_vrrp_masters",
+       {},
+       Kind::kValue,
+       Cmp::kGt,
+       1,
+       "1m",
+       "critical",
+       {"interface", "vrid"},
+       "{value} sources advertise as VRRP master for VRID {vrid} on {interface}: split brain, "
+       "the VIP is on more than one host",
+       "virtnet_vrrp_priority by source for VRID {vrid}; tcpdump -ni {interface} vrrp on each "
+       "router: does each hear the other (a firewall dropping protocol 112, a mismatched "
+       "VRID, password or version)?"},
       {"VirtnetLinkVlanStacked",
        "virtnet_link_vlan_tags",
        {},
@@ -175,6 +204,20 @@ const std::vector<Definition>& definitions() {
        "instance {domain}: its vCPU threads waited {value} s per second for a host CPU",
        "virtnet_qemu_cpu_seconds_total by domain (who takes the host's CPUs), the host's load "
        "and CPU pinning (virsh vcpupin {domain})"},
+      {"VirtnetVrrpAdvertisementsLate",
+       "virtnet_vrrp_late_advertisements_total",
+       {},
+       Kind::kRate,
+       Cmp::kGt,
+       0,
+       "10m",
+       "warning",
+       {"interface", "vrid", "source"},
+       "VRRP master {source} on {interface} (VRID {vrid}) misses advertisements ({value} late "
+       "a second), each a step towards a failover",
+       "virtnet_vrrp_last_gap_seconds for VRID {vrid}; the CPU of the master's host and, if it "
+       "is an instance, its vCPU run-queue wait and vhost-net",
+       true},
       {"VirtnetProcessFdsNearLimit",
        "virtnet_process_group_max_fd_usage_ratio",
        {},
@@ -234,8 +277,10 @@ std::vector<Finding> evaluate(const std::vector<prometheus::MetricFamily>& first
       double value = v;
       if (d.kind == Kind::kRate) {
         auto it = before.find(labels);
-        if (it == before.end() || !(window_seconds > 0) || v < it->second) continue;
-        value = (v - it->second) / window_seconds;
+        if (it == before.end() && !d.counts_from_start) continue;
+        const double start = it == before.end() ? 0 : it->second;
+        if (!(window_seconds > 0) || v < start) continue;
+        value = (v - start) / window_seconds;
       }
       if (!std::isfinite(value) || !holds(d.cmp, value, d.threshold)) continue;
       out.push_back(

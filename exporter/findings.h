@@ -32,6 +32,9 @@ struct Definition {
   // labels in diagnose.
   std::string summary;
   std::string next_check;
+  // A counter of events the exporter counts from its own start (captured packets): in diagnose, a
+  // series that appears during the watch started from 0 at its beginning.
+  bool counts_from_start = false;
 };
 
 const std::vector<Definition>& definitions();

@@ -18,7 +18,7 @@ for f in usr/bin/virtnet_exporter usr/lib/systemd/system/virtnet-exporter.servic
   usr/share/doc/virtnet-exporter/runbooks/VirtnetQemuNetdevUserspace.md; do
   grep -qx "./$f" "$WORK/files" || fail "the .deb lacks /$f"
 done
-dpkg-deb -f "$DEB" Depends | grep -q libmicrohttpd || fail "Depends not computed: $(dpkg-deb -f "$DEB" Depends)"
+dpkg-deb -f "$DEB" Depends | grep libmicrohttpd | grep -q libpcap0.8 || fail "Depends not computed: $(dpkg-deb -f "$DEB" Depends)"
 R="$WORK/root"
 dpkg-deb -x "$DEB" "$R"
 dpkg-deb -e "$DEB" "$WORK/control"
