@@ -16,7 +16,12 @@ BENCH_PKGS=(prometheus-node-exporter prometheus-process-exporter python3 iproute
 
 want=("${BUILD_PKGS[@]}")
 case "${1:-}" in
-  --test) want+=("${TEST_PKGS[@]}") ;;
+  --test)
+    want+=("${TEST_PKGS[@]}")
+    # npm (test only: the dashboards' schema check): Debian's, unless a Node.js with its own npm
+    # (e.g. NodeSource's nodejs, which conflicts with Debian's npm) is already there.
+    command -v npm >/dev/null || want+=(npm)
+    ;;
   --bench) want+=("${BENCH_PKGS[@]}") ;;
 esac
 
