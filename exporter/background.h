@@ -101,6 +101,18 @@ class BoundedState {
     last_update_ = Clock::now();
   }
 
+  // Calls f(V&) on the entry if there is one (and marks it most recently updated); false if not.
+  template <typename F>
+  bool update_existing(const K& key, F&& f) {
+    std::lock_guard lk(mu_);
+    auto it = index_.find(key);
+    if (it == index_.end()) return false;
+    order_.splice(order_.end(), order_, it->second);
+    f(it->second->second);
+    last_update_ = Clock::now();
+    return true;
+  }
+
   // A successful pass that changed no entry (a poll that found nothing new) is still fresh data.
   void mark_updated() {
     std::lock_guard lk(mu_);

@@ -144,9 +144,9 @@ const std::vector<Definition>& definitions() {
        0,
        "0s",
        "critical",
-       {"interface", "vrid", "source"},
-       "VRRP master {source} on {interface} (VRID {vrid}) was silent longer than its "
-       "Master_Down_Interval: the backup took over and the VIP moved",
+       {"interface", "vlan", "vrid", "source"},
+       "VRRP master {source} on {interface} (VLAN {vlan}, VRID {vrid}) fell silent long enough "
+       "for a backup to take over: the VIP moved",
        "virtnet_vrrp_last_gap_seconds and virtnet_vrrp_master_changes_total for VRID {vrid}; on "
        "the master's host: was keepalived stopped or starved of CPU (run-queue wait of the "
        "instance's vCPUs, virtnet_qemu_run_queue_wait_seconds_total; vhost-net of its taps)?",
@@ -159,8 +159,9 @@ const std::vector<Definition>& definitions() {
        1,
        "1m",
        "critical",
-       {"interface", "vrid"},
-       "{value} sources advertise as VRRP master for VRID {vrid} on {interface}: split brain, "
+       {"interface", "vlan", "vrid"},
+       "{value} sources advertise as VRRP master for VRID {vrid} on {interface} (VLAN {vlan}): "
+       "split brain, "
        "the VIP is on more than one host",
        "virtnet_vrrp_priority by source for VRID {vrid}; tcpdump -ni {interface} vrrp on each "
        "router: does each hear the other (a firewall dropping protocol 112, a mismatched "
@@ -212,8 +213,9 @@ const std::vector<Definition>& definitions() {
        0,
        "10m",
        "warning",
-       {"interface", "vrid", "source"},
-       "VRRP master {source} on {interface} (VRID {vrid}) misses advertisements ({value} late "
+       {"interface", "vlan", "vrid", "source"},
+       "VRRP master {source} on {interface} (VLAN {vlan}, VRID {vrid}) misses advertisements "
+       "({value} late "
        "a second), each a step towards a failover",
        "virtnet_vrrp_last_gap_seconds for VRID {vrid}; the CPU of the master's host and, if it "
        "is an instance, its vCPU run-queue wait and vhost-net",

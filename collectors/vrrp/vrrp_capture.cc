@@ -1,10 +1,21 @@
 #include "collectors/vrrp/vrrp_capture.h"
 
+#include <arpa/inet.h>
 #include <dlfcn.h>
+#include <linux/filter.h>
+#include <linux/if_arp.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <pcap/pcap.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <array>
+#include <cerrno>
+#include <cstring>
 #include <stdexcept>
 #include <type_traits>
+#include <vector>
 
 namespace virtnet::vrrp {
 
@@ -12,24 +23,14 @@ namespace {
 
 // libpcap is opened when the first capture starts, not linked: Debian's pulls in D-Bus, systemd
 // and libgcrypt, 1.4 MiB of resident memory that an exporter without the vrrp collector would
-// carry for nothing (measured with a program that only links it).
+// carry for nothing (measured with a program that only links it). Only its filter compiler is
+// used.
 struct PcapLib {
-  decltype(&::pcap_create) create = nullptr;
-  decltype(&::pcap_set_snaplen) set_snaplen = nullptr;
-  decltype(&::pcap_set_immediate_mode) set_immediate_mode = nullptr;
-  decltype(&::pcap_set_buffer_size) set_buffer_size = nullptr;
-  decltype(&::pcap_activate) activate = nullptr;
-  decltype(&::pcap_geterr) geterr = nullptr;
-  decltype(&::pcap_close) close = nullptr;
-  decltype(&::pcap_set_datalink) set_datalink = nullptr;
-  decltype(&::pcap_datalink) datalink = nullptr;
+  decltype(&::pcap_open_dead) open_dead = nullptr;
   decltype(&::pcap_compile) compile = nullptr;
-  decltype(&::pcap_setfilter) setfilter = nullptr;
+  decltype(&::pcap_geterr) geterr = nullptr;
   decltype(&::pcap_freecode) freecode = nullptr;
-  decltype(&::pcap_setnonblock) setnonblock = nullptr;
-  decltype(&::pcap_get_selectable_fd) get_selectable_fd = nullptr;
-  decltype(&::pcap_dispatch) dispatch = nullptr;
-  decltype(&::pcap_stats) stats = nullptr;
+  decltype(&::pcap_close) close = nullptr;
 };
 
 const PcapLib& lib() {
@@ -44,104 +45,133 @@ const PcapLib& lib() {
       fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(::dlsym(h, name));
       if (fn == nullptr) throw std::runtime_error(std::string("libpcap has no ") + name);
     };
-    load(t.create, "pcap_create");
-    load(t.set_snaplen, "pcap_set_snaplen");
-    load(t.set_immediate_mode, "pcap_set_immediate_mode");
-    load(t.set_buffer_size, "pcap_set_buffer_size");
-    load(t.activate, "pcap_activate");
-    load(t.geterr, "pcap_geterr");
-    load(t.close, "pcap_close");
-    load(t.set_datalink, "pcap_set_datalink");
-    load(t.datalink, "pcap_datalink");
+    load(t.open_dead, "pcap_open_dead");
     load(t.compile, "pcap_compile");
-    load(t.setfilter, "pcap_setfilter");
+    load(t.geterr, "pcap_geterr");
     load(t.freecode, "pcap_freecode");
-    load(t.setnonblock, "pcap_setnonblock");
-    load(t.get_selectable_fd, "pcap_get_selectable_fd");
-    load(t.dispatch, "pcap_dispatch");
-    load(t.stats, "pcap_stats");
+    load(t.close, "pcap_close");
     return t;
   }();
   return loaded;
 }
 
-// libpcap's compiler, not frame offsets: it handles the cooked header and VLAN metadata.
-constexpr const char* kFilter = "ip proto 112 or ip6 proto 112 or ip proto 51 or ip6 proto 51";
+// An advertisement is < 100 bytes with its headers; 255 IPv6 addresses would make 4 KB.
+constexpr int kSnap = 4200;
 
-struct Ctx {
-  const std::function<void(std::span<const std::uint8_t>, double)>* f;
-};
+// libpcap's compiler, not hand-written offsets. A tag the kernel stripped is not in the frame the
+// filter sees (the first clause matches); a tag left in the frame (an inner one of QinQ) needs
+// the `vlan` clause.
+constexpr const char* kFilter =
+    "ip proto 112 or ip6 proto 112 or ip proto 51 or ip6 proto 51 or "
+    "(vlan and (ip proto 112 or ip6 proto 112 or ip proto 51 or ip6 proto 51))";
 
-void on_frame(u_char* user, const pcap_pkthdr* h, const u_char* bytes) {
-  auto* ctx = reinterpret_cast<Ctx*>(user);
-  const double when = static_cast<double>(h->ts.tv_sec) + static_cast<double>(h->ts.tv_usec) / 1e6;
-  (*ctx->f)(std::span<const std::uint8_t>(bytes, h->caplen), when);
+std::vector<sock_filter> compile_filter() {
+  pcap_t* p = lib().open_dead(DLT_EN10MB, kSnap);
+  if (p == nullptr) throw std::runtime_error("pcap_open_dead failed");
+  bpf_program prog{};
+  if (lib().compile(p, &prog, kFilter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+    const std::string why = std::string("pcap_compile: ") + lib().geterr(p);
+    lib().close(p);
+    throw std::runtime_error(why);
+  }
+  // struct bpf_insn and the kernel's struct sock_filter are the same classic BPF instruction.
+  static_assert(sizeof(bpf_insn) == sizeof(sock_filter));
+  std::vector<sock_filter> out(prog.bf_len);
+  std::memcpy(out.data(), prog.bf_insns, prog.bf_len * sizeof(sock_filter));
+  lib().freecode(&prog);
+  lib().close(p);
+  return out;
+}
+
+[[noreturn]] void fail(int fd, const std::string& what) {
+  const int e = errno;
+  if (fd >= 0) ::close(fd);
+  std::string why = what + ": " + std::strerror(e);
+  if (e == EPERM) why += " (needs CAP_NET_RAW)";
+  throw std::runtime_error(why);
 }
 
 }  // namespace
 
 Capture::Capture() {
-  char err[PCAP_ERRBUF_SIZE] = {};
-  p_ = lib().create("any", err);
-  if (p_ == nullptr) throw std::runtime_error(std::string("pcap: ") + err);
-  auto fail = [&](const std::string& what) {
-    const std::string why = what + ": " + lib().geterr(p_);
-    lib().close(p_);
-    p_ = nullptr;
-    throw std::runtime_error(why);
-  };
-  // An advertisement is < 100 bytes with headers; 255 addresses of IPv6 would be 4 KB.
-  lib().set_snaplen(p_, 4200);
-  lib().set_immediate_mode(p_, 1);  // the capture time is what is measured, not the delivery
-  lib().set_buffer_size(p_, 1 << 20);
-  if (const int rc = lib().activate(p_); rc < 0) {
-    const std::string why =
-        std::string("pcap_activate(any): ") +
-        (rc == PCAP_ERROR_PERM_DENIED ? "permission denied (needs CAP_NET_RAW)" : lib().geterr(p_));
-    lib().close(p_);
-    p_ = nullptr;
-    throw std::runtime_error(why);
+  auto filter = compile_filter();
+  // Protocol 0 receives nothing until bind(): the filter is in place before the first frame.
+  fd_ = ::socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) fail(-1, "socket(AF_PACKET)");
+  const sock_fprog fprog{static_cast<unsigned short>(filter.size()), filter.data()};
+  if (::setsockopt(fd_, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog) < 0) {
+    fail(fd_, "SO_ATTACH_FILTER");
   }
-  // The interface index is in SLL2 only (libpcap >= 1.10); otherwise every frame is "any".
-  lib().set_datalink(p_, DLT_LINUX_SLL2);
-  switch (lib().datalink(p_)) {
-    case DLT_LINUX_SLL2:
-      link_ = LinkType::kLinuxSll2;
-      break;
-    case DLT_LINUX_SLL:
-      link_ = LinkType::kLinuxSll;
-      break;
-    default:
-      fail("unexpected link type");
+  const int one = 1;
+  if (::setsockopt(fd_, SOL_PACKET, PACKET_AUXDATA, &one, sizeof one) < 0) {
+    fail(fd_, "PACKET_AUXDATA");
   }
-  bpf_program prog{};
-  if (lib().compile(p_, &prog, kFilter, 1, PCAP_NETMASK_UNKNOWN) < 0) fail("pcap_compile");
-  const int rc = lib().setfilter(p_, &prog);
-  lib().freecode(&prog);
-  if (rc < 0) fail("pcap_setfilter");
-  if (lib().setnonblock(p_, 1, err) < 0) fail("pcap_setnonblock");
-  fd_ = lib().get_selectable_fd(p_);
-  if (fd_ < 0) fail("pcap_get_selectable_fd");
+  if (::setsockopt(fd_, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) < 0) {
+    fail(fd_, "SO_TIMESTAMPNS");
+  }
+  const int buf = 1 << 20;
+  ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);  // best effort
+  sockaddr_ll addr{};
+  addr.sll_family = AF_PACKET;
+  addr.sll_protocol = htons(ETH_P_ALL);
+  if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) fail(fd_, "bind");
 }
 
 Capture::~Capture() {
-  if (p_ != nullptr) lib().close(p_);
+  if (fd_ >= 0) ::close(fd_);
 }
 
-bool Capture::dispatch(const std::function<void(std::span<const std::uint8_t>, double)>& f) {
-  Ctx ctx{&f};
-  const int n = lib().dispatch(p_, -1, on_frame, reinterpret_cast<u_char*>(&ctx));
-  if (n == PCAP_ERROR) {
-    error_ = std::string("pcap_dispatch: ") + lib().geterr(p_);
-    return false;
+bool Capture::dispatch(const std::function<void(const Frame&)>& f) {
+  std::array<std::uint8_t, kSnap> data{};
+  alignas(cmsghdr)
+      std::array<char, CMSG_SPACE(sizeof(tpacket_auxdata)) + CMSG_SPACE(sizeof(timespec))>
+          control{};
+  // At most a few thousand frames a call, so that a flood cannot keep the thread from its stop
+  // signal.
+  for (int n = 0; n < 4096; ++n) {
+    sockaddr_ll from{};
+    iovec iov{data.data(), data.size()};
+    msghdr msg{};
+    msg.msg_name = &from;
+    msg.msg_namelen = sizeof from;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.data();
+    msg.msg_controllen = control.size();
+    const ssize_t len = ::recvmsg(fd_, &msg, 0);
+    if (len < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return true;
+      error_ = std::string("recvmsg: ") + std::strerror(errno);
+      return false;
+    }
+    // Ethernet-framed devices only (lo too): the filter reads Ethernet offsets.
+    if (from.sll_hatype != ARPHRD_ETHER && from.sll_hatype != ARPHRD_LOOPBACK) continue;
+    Frame fr;
+    fr.bytes = std::span<const std::uint8_t>(
+        data.data(), std::min<std::size_t>(static_cast<std::size_t>(len), data.size()));
+    fr.ifindex = from.sll_ifindex;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level == SOL_PACKET && c->cmsg_type == PACKET_AUXDATA) {
+        tpacket_auxdata aux;
+        std::memcpy(&aux, CMSG_DATA(c), sizeof aux);
+        if (aux.tp_status & TP_STATUS_VLAN_VALID) fr.vlan = aux.tp_vlan_tci & 0x0fff;
+      } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+        timespec ts;
+        std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+        fr.when = static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+      }
+    }
+    f(fr);
   }
   return true;
 }
 
 std::uint64_t Capture::dropped() {
-  pcap_stat st{};
-  if (lib().stats(p_, &st) < 0) return 0;
-  return static_cast<std::uint64_t>(st.ps_drop) + st.ps_ifdrop;
+  tpacket_stats st{};
+  socklen_t len = sizeof st;
+  // The kernel resets its counters on each read: they are added up here.
+  if (::getsockopt(fd_, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0) dropped_ += st.tp_drops;
+  return dropped_;
 }
 
 }  // namespace virtnet::vrrp

@@ -2,39 +2,41 @@
 
 #include <cstdint>
 #include <functional>
-#include <memory>
 #include <span>
 #include <string>
 
-#include "collectors/vrrp/vrrp_parse.h"
-
-typedef struct pcap pcap_t;
-
 namespace virtnet::vrrp {
 
-// A libpcap capture of VRRP (IP protocol 112, and AH that may carry it) on every interface of
-// the exporter's network namespace, filtered in the kernel. Needs CAP_NET_RAW.
+// A captured frame with what the kernel knows of it beside the bytes.
+struct Frame {
+  std::span<const std::uint8_t> bytes;  // from the Ethernet header on
+  double when = 0;                      // capture time, Unix seconds (the real-time clock)
+  int ifindex = 0;
+  std::uint16_t vlan = 0;  // the tag the kernel stripped into metadata; 0: none
+};
+
+// One AF_PACKET socket on every interface of the exporter's network namespace, with a kernel
+// filter compiled by libpcap that passes VRRP (IP protocol 112, and AH that may carry it),
+// tagged or not. Needs CAP_NET_RAW. The socket, not a libpcap capture, because only the socket's
+// metadata has both the interface and the VLAN of each frame.
 class Capture {
  public:
-  // Throws std::runtime_error with libpcap's reason ("... Operation not permitted").
+  // Throws std::runtime_error saying why ("... Operation not permitted (needs CAP_NET_RAW)").
   Capture();
   ~Capture();
   Capture(const Capture&) = delete;
   Capture& operator=(const Capture&) = delete;
 
   int fd() const { return fd_; }  // poll() it for POLLIN
-  LinkType link() const { return link_; }
-  // Hands every waiting frame to `f` with its capture time (Unix seconds). False on a capture
-  // error, with error() saying why.
-  bool dispatch(const std::function<void(std::span<const std::uint8_t>, double)>& f);
-  // Frames the kernel dropped because the exporter did not read them in time.
+  // Hands every waiting Ethernet frame to `f`. False on a socket error, with error() saying why.
+  bool dispatch(const std::function<void(const Frame&)>& f);
+  // Frames the kernel dropped because the socket's buffer was full, since the start.
   std::uint64_t dropped();
   const std::string& error() const { return error_; }
 
  private:
-  pcap_t* p_ = nullptr;
   int fd_ = -1;
-  LinkType link_ = LinkType::kLinuxSll;
+  std::uint64_t dropped_ = 0;
   std::string error_;
 };
 

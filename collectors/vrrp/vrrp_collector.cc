@@ -44,6 +44,7 @@ double unix_now() {
 
 Labels router_labels(const RouterKey& k) {
   return {{"interface", k.interface},
+          {"vlan", std::to_string(k.vlan)},
           {"vrid", std::to_string(k.vrid)},
           {"family", std::string(family_name(k.family))}};
 }
@@ -51,7 +52,7 @@ Labels router_labels(const RouterKey& k) {
 // Interface names by index, looked up again after a while (indexes are reused).
 class InterfaceNames {
  public:
-  const std::string& name(std::uint32_t ifindex, double now) {
+  const std::string& name(int ifindex, double now) {
     if (now - since_ > 30) {
       names_.clear();
       since_ = now;
@@ -59,14 +60,14 @@ class InterfaceNames {
     auto it = names_.find(ifindex);
     if (it != names_.end()) return it->second;
     char buf[IF_NAMESIZE] = {};
-    std::string n = ifindex == 0                              ? "any"
-                    : if_indextoname(ifindex, buf) != nullptr ? buf
-                                                              : "if" + std::to_string(ifindex);
+    std::string n = if_indextoname(static_cast<unsigned>(ifindex), buf) != nullptr
+                        ? buf
+                        : "if" + std::to_string(ifindex);
     return names_.emplace(ifindex, std::move(n)).first->second;
   }
 
  private:
-  std::unordered_map<std::uint32_t, std::string> names_;
+  std::unordered_map<int, std::string> names_;
   double since_ = 0;
 };
 
@@ -85,17 +86,20 @@ struct Shared {
 void capture_loop(const std::shared_ptr<Shared>& s, const StopSignal& stop) {
   InterfaceNames names;
   std::uint64_t logged = 0;
-  auto on_frame = [&](std::span<const std::uint8_t> frame, double when) {
-    const ParseResult r = parse_frame(s->capture->link(), frame);
+  auto on_frame = [&](const Frame& f) {
+    const ParseResult r = parse_frame(f.bytes);
     if (r.reject != Reject::kNone) {
       s->tracker.reject(r.reject);
       // Logged at debug: a flood of bad packets must not flood the log too.
       if (logged++ < 10) log_debug("vrrp: packet rejected", {{"reason", reject_name(r.reject)}});
       return;
     }
-    const std::string& iface = names.name(r.advert.ifindex, when);
+    const double when = f.when > 0 ? f.when : unix_now();
+    const std::string& iface = names.name(f.ifindex, when);
     if (!s->interfaces.empty() && !s->interfaces.contains(iface)) return;
-    s->tracker.observe(iface, r.advert, when);
+    // The kernel keeps the outer tag in metadata; a tag left in the frame is the next one.
+    const std::uint16_t vlan = f.vlan != 0 ? f.vlan : r.advert.vlan;
+    s->tracker.observe({iface, vlan, r.advert.vrid, r.advert.family}, r.advert, when);
   };
   while (!stop.raised()) {
     pollfd fds[2] = {{s->capture->fd(), POLLIN, 0}, {stop.fd(), POLLIN, 0}};
@@ -125,7 +129,12 @@ class VrrpCollector : public Collector {
 
   void start() override {
     shared_->capture = std::make_unique<Capture>();
-    thread_.start([s = shared_](const StopSignal& stop) { capture_loop(s, stop); });
+    try {
+      thread_.start([s = shared_](const StopSignal& stop) { capture_loop(s, stop); });
+    } catch (...) {
+      shared_->capture.reset();  // no socket filling up unread
+      throw;
+    }
   }
 
   void stop() override { thread_.stop(std::chrono::seconds(2)); }
@@ -135,14 +144,16 @@ class VrrpCollector : public Collector {
     Tracker& t = shared_->tracker;
     t.forget_before(now - forget_after_);
     const auto sources = t.sources();
-    std::map<RouterKey, int, RouterLess> masters;
-    for (const auto& [k, s] : sources.entries) emit_source(out, k, s, now, masters);
+    for (const auto& [k, s] : sources.entries) emit_source(out, k, s);
+    std::map<RouterKey, int> acting;
+    for (const auto& [k, n] : masters(sources.entries, now)) acting[k] = n;
     for (const auto& [k, r] : t.routers().entries) {
       const auto labels = router_labels(k);
       out.gauge(m("masters"),
-                "Sources advertising for the virtual router within their Master_Down_Interval: "
-                "1 is healthy, 0 no master heard, 2 or more split brain.",
-                masters[k], labels);
+                "Sources acting as master of the virtual router now (heard within their "
+                "Master_Down_Interval, priority above 0, not taken over since): 1 is healthy, 0 "
+                "no master heard, 2 or more split brain.",
+                acting[k], labels);
       out.counter(m("master_changes_total"),
                   "Advertisements from another source than the one before (failovers).",
                   static_cast<double>(r.changes), labels);
@@ -150,11 +161,12 @@ class VrrpCollector : public Collector {
     for (std::size_t i = 1; i < static_cast<std::size_t>(Reject::kCount); ++i) {
       const auto r = static_cast<Reject>(i);
       out.counter(m("packets_rejected_total"),
-                  "Captured VRRP packets not counted as advertisements, by reason.",
+                  "Captured VRRP packets not counted as advertisements, by reason (clock: "
+                  "earlier than the router's previous one; it only sets a new baseline).",
                   static_cast<double>(t.rejected(r)), {{"reason", std::string(reject_name(r))}});
     }
     out.counter(m("packets_dropped_total"),
-                "Packets the kernel dropped before the capture read them (libpcap's drop counts).",
+                "Packets the kernel dropped because the capture socket's buffer was full.",
                 static_cast<double>(shared_->dropped.load()));
     emit_background_health(out, "vrrp", sources);
     std::lock_guard lk(shared_->mu);
@@ -163,32 +175,24 @@ class VrrpCollector : public Collector {
   }
 
  private:
-  struct RouterLess {
-    bool operator()(const RouterKey& a, const RouterKey& b) const {
-      return std::tie(a.interface, a.vrid, a.family) < std::tie(b.interface, b.vrid, b.family);
-    }
-  };
-
-  static void emit_source(MetricSink& out, const SourceKey& k, const SourceState& s, double now,
-                          std::map<RouterKey, int, RouterLess>& masters) {
+  static void emit_source(MetricSink& out, const SourceKey& k, const SourceState& s) {
     auto labels = router_labels(k.router);
     labels.emplace_back("source", k.source);
-    int& n = masters[k.router];
-    if (now - s.last_seen <= s.master_down_interval()) ++n;
     out.counter(m("advertisements_total"), "VRRP advertisements captured, by source.",
                 static_cast<double>(s.adverts), labels);
     out.counter(m("late_advertisements_total"),
-                "Advertisements that came more than 1.5 advertisement intervals after the "
-                "source's previous one (at least one missed), but within its "
-                "Master_Down_Interval.",
+                "Silences of the source as master over 1.5 advertisement intervals that no "
+                "backup took over: at least one advertisement missed.",
                 static_cast<double>(s.late), labels);
     out.counter(m("master_down_gaps_total"),
-                "Gaps between a source's advertisements longer than its Master_Down_Interval "
-                "(3 x interval + skew): long enough for a backup to take over.",
+                "Silences of the source as master that a backup took over (it advertised after "
+                "more than 2 intervals), or past its Master_Down_Interval with no backup heard, "
+                "or past 4 intervals.",
                 static_cast<double>(s.master_down), labels);
     out.gauge(m("last_gap_seconds"),
-              "Time between the source's last two advertisements (capture timestamps).", s.last_gap,
-              labels);
+              "Time between the source's last two advertisements as master, or from its last "
+              "one until a backup took over (capture timestamps).",
+              s.last_gap, labels);
     out.gauge(m("last_advertisement_timestamp_seconds"),
               "When the source's last advertisement was captured (Unix time).", s.last_seen,
               labels);

@@ -19,9 +19,6 @@ constexpr std::uint16_t kEtherIpv6 = 0x86dd;
 std::uint16_t be16(Bytes b, std::size_t at) {
   return static_cast<std::uint16_t>((b[at] << 8) | b[at + 1]);
 }
-std::uint32_t be32(Bytes b, std::size_t at) {
-  return (static_cast<std::uint32_t>(be16(b, at)) << 16) | be16(b, at + 2);
-}
 
 bool is_vlan(std::uint16_t ethertype) {
   return ethertype == 0x8100 || ethertype == 0x88a8 || ethertype == 0x9100;
@@ -193,35 +190,14 @@ std::string_view reject_name(Reject r) {
   return "unknown";
 }
 
-ParseResult parse_frame(LinkType link, std::span<const std::uint8_t> frame) {
+ParseResult parse_frame(std::span<const std::uint8_t> frame) {
   ParseResult r;
-  std::size_t at = 0;
-  std::uint16_t ethertype = 0;
-  switch (link) {
-    case LinkType::kEthernet:
-      if (frame.size() < 14) return {Reject::kTruncated, {}};
-      ethertype = be16(frame, 12);
-      at = 14;
-      break;
-    case LinkType::kLinuxSll:
-      if (frame.size() < 16) return {Reject::kTruncated, {}};
-      ethertype = be16(frame, 14);
-      at = 16;
-      break;
-    case LinkType::kLinuxSll2:
-      if (frame.size() < 20) return {Reject::kTruncated, {}};
-      ethertype = be16(frame, 0);
-      r.advert.ifindex = be32(frame, 4);
-      at = 20;
-      break;
-    case LinkType::kRaw:
-      if (frame.empty()) return {Reject::kTruncated, {}};
-      ethertype = (frame[0] >> 4) == 6 ? kEtherIpv6 : kEtherIpv4;
-      break;
-  }
-  // Tags libpcap put back into the frame (the kernel strips the outer one into metadata).
+  if (frame.size() < 14) return {Reject::kTruncated, {}};
+  std::uint16_t ethertype = be16(frame, 12);
+  std::size_t at = 14;
   for (int tags = 0; is_vlan(ethertype) && tags < 4; ++tags) {
     if (frame.size() < at + 4) return {Reject::kTruncated, {}};
+    if (tags == 0) r.advert.vlan = be16(frame, at) & 0x0fff;
     ethertype = be16(frame, at + 2);
     at += 4;
   }

@@ -8,14 +8,6 @@
 
 namespace virtnet::vrrp {
 
-// How captured frames begin (libpcap's link types that the capture can hand us).
-enum class LinkType {
-  kEthernet,   // DLT_EN10MB: 14-byte header, VLAN tags (libpcap re-inserts stripped ones)
-  kLinuxSll,   // DLT_LINUX_SLL: 16-byte cooked header of the "any" device
-  kLinuxSll2,  // DLT_LINUX_SLL2: 20-byte cooked header with the interface index
-  kRaw,        // DLT_RAW: the IP header first
-};
-
 enum class Family : std::uint8_t { kIpv4, kIpv6 };
 
 // One VRRP advertisement, as much of it as the exporter uses. The authentication data of a v2
@@ -23,7 +15,7 @@ enum class Family : std::uint8_t { kIpv4, kIpv6 };
 struct Advert {
   Family family = Family::kIpv4;
   std::array<std::uint8_t, 16> source{};  // 4 bytes used for IPv4
-  std::uint32_t ifindex = 0;              // from a DLT_LINUX_SLL2 header; 0 otherwise
+  std::uint16_t vlan = 0;                 // the outermost VLAN tag left in the frame; 0: none
   std::uint8_t version = 0;               // 2 or 3
   std::uint8_t vrid = 0;
   std::uint8_t priority = 0;
@@ -56,8 +48,9 @@ struct ParseResult {
   Advert advert;  // meaningful when reject == kNone
 };
 
-// Reads one captured frame; never throws, never reads past `frame`.
-ParseResult parse_frame(LinkType link, std::span<const std::uint8_t> frame);
+// Reads one captured Ethernet frame (a VLAN tag the kernel stripped into metadata is not in it;
+// tags left in the frame are skipped); never throws, never reads past `frame`.
+ParseResult parse_frame(std::span<const std::uint8_t> frame);
 
 // "192.0.2.1" or the RFC 5952 text of an IPv6 address.
 std::string source_text(const Advert& a);

@@ -1,5 +1,7 @@
 #include "collectors/vrrp/vrrp_tracker.h"
 
+#include <map>
+
 namespace virtnet::vrrp {
 
 namespace {
@@ -8,10 +10,12 @@ std::size_t mix(std::size_t h, std::size_t v) {
   return h ^ (v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
 }
 
+enum class Verdict { kNone, kLate, kMasterDown };
+
 }  // namespace
 
 std::size_t KeyHash::operator()(const RouterKey& k) const {
-  return mix(mix(std::hash<std::string>{}(k.interface), k.vrid),
+  return mix(mix(mix(std::hash<std::string>{}(k.interface), k.vlan), k.vrid),
              static_cast<std::size_t>(k.family));
 }
 
@@ -23,25 +27,56 @@ double SourceState::master_down_interval() const {
   return vrrp::master_down_interval(version, priority, interval);
 }
 
-void Tracker::observe(const std::string& interface, const Advert& a, double when) {
-  const SourceKey key{{interface, a.vrid, a.family}, source_text(a)};
-  bool backwards = false;
-  sources_.update(key, [&](SourceState& s) {
-    if (s.adverts > 0) {
-      const double gap = when - s.last_seen;
+void Tracker::observe(const RouterKey& router, const Advert& a, double when) {
+  const std::string source = source_text(a);
+  std::lock_guard lk(observe_mu_);
+  // Judge the silence before this advertisement, and whose it was: the router's last source's.
+  bool backwards = false, change = false;
+  std::string silent;
+  Verdict verdict = Verdict::kNone;
+  double gap = 0;
+  routers_.update(router, [&](RouterState& r) {
+    if (!r.last_source.empty()) {
+      gap = when - r.last_seen;
+      change = r.last_source != source;
+      silent = r.last_source;
+      const double i = r.last_interval;
       if (gap < 0) {
-        backwards = true;  // a clock step: no gap to judge; start again from here
-      } else {
-        s.last_gap = gap;
-        // Judged by what the source advertised before the gap.
-        if (gap > s.master_down_interval()) {
-          ++s.master_down;
-        } else if (gap > 1.5 * s.interval) {
-          ++s.late;
-        }
+        backwards = true;  // a clock step: no silence to judge; start again from here
+        change = false;
+      } else if (r.last_priority == 0) {
+        // The master resigned (priority 0): whoever follows, that is a handover, not a silence.
+      } else if (change) {
+        ++r.changes;
+        r.backup_heard = true;
+        // Another source took over after the master fell silent; straight after it, it preempted
+        // (or the two alternate: split brain, seen in masters).
+        if (gap > 2 * i) verdict = Verdict::kMasterDown;
+      } else if (gap > 4 * i || (!r.backup_heard && gap > r.last_master_down)) {
+        verdict = Verdict::kMasterDown;
+      } else if (gap > 1.5 * i) {
+        verdict = Verdict::kLate;
       }
     }
-    ++s.adverts;
+    r.last_source = source;
+    r.last_seen = when;
+    r.last_priority = a.priority;
+    r.last_interval = a.interval_seconds;
+    r.last_master_down = master_down_interval(a.version, a.priority, a.interval_seconds);
+  });
+  if (backwards) reject(Reject::kClock);
+  auto judge = [&](SourceState& s) {
+    s.last_gap = gap;
+    if (verdict == Verdict::kMasterDown) ++s.master_down;
+    if (verdict == Verdict::kLate) ++s.late;
+  };
+  // A takeover is the silent master's; the new master's own state follows.
+  if (change && verdict != Verdict::kNone) sources_.update_existing({router, silent}, judge);
+  const bool continued = !silent.empty() && !change && !backwards;
+  sources_.update({router, source}, [&](SourceState& s) {
+    if (continued) judge(s);
+    if (!backwards) ++s.adverts;  // a stepped-back one is only a new baseline
+    if (s.last_seen == 0 || when - s.last_seen > s.master_down_interval()) s.since = when;
     s.last_seen = when;
     s.version = a.version;
     s.priority = a.priority;
@@ -49,17 +84,29 @@ void Tracker::observe(const std::string& interface, const Advert& a, double when
     s.via_ah = a.via_ah;
     s.interval = a.interval_seconds;
   });
-  if (backwards) reject(Reject::kClock);
-  routers_.update(key.router, [&](RouterState& r) {
-    if (!r.last_source.empty() && r.last_source != key.source) ++r.changes;
-    r.last_source = key.source;
-    r.last_seen = when;
-  });
 }
 
 void Tracker::forget_before(double cutoff) {
   sources_.erase_if([&](const SourceKey&, const SourceState& s) { return s.last_seen < cutoff; });
   routers_.erase_if([&](const RouterKey&, const RouterState& r) { return r.last_seen < cutoff; });
+}
+
+std::vector<std::pair<RouterKey, int>> masters(
+    const std::vector<std::pair<SourceKey, SourceState>>& sources, double now) {
+  std::map<RouterKey, std::vector<const SourceState*>> by_router;
+  for (const auto& [k, s] : sources) by_router[k.router].push_back(&s);
+  std::vector<std::pair<RouterKey, int>> out;
+  for (const auto& [router, list] : by_router) {
+    int n = 0;
+    for (const SourceState* s : list) {
+      if (s->priority == 0 || now - s->last_seen > s->master_down_interval()) continue;
+      bool superseded = false;
+      for (const SourceState* t : list) superseded |= t != s && t->since > s->last_seen;
+      if (!superseded) ++n;
+    }
+    out.emplace_back(router, n);
+  }
+  return out;
 }
 
 }  // namespace virtnet::vrrp

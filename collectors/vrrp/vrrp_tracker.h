@@ -4,23 +4,28 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "collectors/vrrp/vrrp_parse.h"
 #include "exporter/background.h"
 
 namespace virtnet::vrrp {
 
-// A virtual router as seen on one interface: VRIDs are per link and per address family.
+// A virtual router as seen on one interface: VRIDs are per link (per VLAN on a trunk) and per
+// address family.
 struct RouterKey {
   std::string interface;
+  std::uint16_t vlan = 0;  // 0: untagged
   std::uint8_t vrid = 0;
   Family family = Family::kIpv4;
   bool operator==(const RouterKey&) const = default;
+  auto operator<=>(const RouterKey&) const = default;
 };
 
-// One source advertising for a virtual router: normally the master alone; two at once is split
-// brain, a change is a failover.
+// One source advertising for a virtual router: normally the master alone.
 struct SourceKey {
   RouterKey router;
   std::string source;
@@ -34,12 +39,16 @@ struct KeyHash {
 
 struct SourceState {
   std::uint64_t adverts = 0;
-  // Gaps over Master_Down_Interval: long enough for the backup to take over.
+  // Silences of this source while it was master, long enough for a backup to take over: a
+  // backup did take over (it advertised after more than 2 intervals of silence), or, with no
+  // backup ever heard, past its Master_Down_Interval; or past 4 intervals, longer than any
+  // backup waits.
   std::uint64_t master_down = 0;
-  // Shorter gaps over 1.5 advertisement intervals: one advertisement missed at least.
+  // Shorter silences over 1.5 intervals: one advertisement missed at least.
   std::uint64_t late = 0;
-  double last_gap = 0;   // seconds
-  double last_seen = 0;  // Unix time of the last advertisement
+  double last_gap = 0;   // its last silence as master, seconds (see above)
+  double last_seen = 0;  // Unix time of its last advertisement
+  double since = 0;      // start of its current run (no silence past its Master_Down_Interval)
   std::uint8_t version = 0, priority = 0, auth_type = 0;
   bool via_ah = false;
   double interval = 0;  // advertised, seconds
@@ -47,9 +56,12 @@ struct SourceState {
 };
 
 struct RouterState {
-  std::string last_source;
-  std::uint64_t changes = 0;  // advertisements from another source than the one before
+  std::string last_source;  // who sent the router's last advertisement
   double last_seen = 0;
+  std::uint8_t last_priority = 0;
+  double last_interval = 0, last_master_down = 0;
+  bool backup_heard = false;  // a second source has advertised at some time
+  std::uint64_t changes = 0;  // advertisements from another source than the one before
 };
 
 // The capture thread's view of every virtual router it has heard, bounded; collect() reads
@@ -58,7 +70,7 @@ class Tracker {
  public:
   explicit Tracker(std::size_t max_sources) : sources_(max_sources), routers_(max_sources) {}
 
-  void observe(const std::string& interface, const Advert& a, double when);
+  void observe(const RouterKey& router, const Advert& a, double when);
   void reject(Reject r) { ++rejected_[static_cast<std::size_t>(r)]; }
   std::uint64_t rejected(Reject r) const { return rejected_[static_cast<std::size_t>(r)].load(); }
   // Sources and routers not heard since `cutoff` (Unix time) are forgotten.
@@ -73,9 +85,16 @@ class Tracker {
   void mark_alive() { sources_.mark_updated(); }
 
  private:
+  std::mutex observe_mu_;  // observe() reads a router and then writes its sources
   BoundedState<SourceKey, SourceState, KeyHash> sources_;
   BoundedState<RouterKey, RouterState, KeyHash> routers_;
   std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(Reject::kCount)> rejected_{};
 };
+
+// How many sources of each router act as master at `now`: heard within their Master_Down_Interval
+// with a priority above 0, and silent since another source began its run (a master preempted
+// stops counting at once; two that go on advertising over each other both count: split brain).
+std::vector<std::pair<RouterKey, int>> masters(
+    const std::vector<std::pair<SourceKey, SourceState>>& sources, double now);
 
 }  // namespace virtnet::vrrp

@@ -8,10 +8,13 @@ command -v npm >/dev/null || fail "npm not installed (bash scripts/deps.sh --tes
 NPM_DIR="$BUILD_DIR/dashboards-schema"
 mkdir -p "$NPM_DIR"
 cp "$SRC_DIR/tests/dashboards/package.json" "$SRC_DIR/tests/dashboards/package-lock.json" "$NPM_DIR/"
-if ! cmp -s "$NPM_DIR/package-lock.json" "$NPM_DIR/node_modules/.package-lock.json" 2>/dev/null ||
-  [[ ! -x "$NPM_DIR/node_modules/.bin/tsc" ]]; then
+# Installed once per lock file: a stamp holds the hash of the lock file npm ci last installed.
+want=$(sha256sum <"$NPM_DIR/package-lock.json")
+if [[ "$(cat "$NPM_DIR/installed.stamp" 2>/dev/null)" != "$want" ||
+  ! -x "$NPM_DIR/node_modules/.bin/tsc" ]]; then
   (cd "$NPM_DIR" && npm ci --no-audit --no-fund --loglevel=error) >"$WORK/npm.log" 2>&1 ||
     fail "npm ci: $(tail -5 "$WORK/npm.log")"
+  echo "$want" >"$NPM_DIR/installed.stamp"
 fi
 # Imported as JSON, every string would widen and good dashboards fail: the JSON goes verbatim
 # into a TypeScript file, `satisfies Dashboard` on its last line so line numbers stay those of

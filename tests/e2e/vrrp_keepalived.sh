@@ -63,8 +63,8 @@ VRRP_PID=$(cat "$WORK/master-vrrp.pid")
 NETNS=$M start_exporter "$EXPORTER" --collector.disable-defaults --collector.vrrp --log.level=debug
 sleep 3.5
 NETNS=$M scrape >"$WORK/m1"
-S='{interface="vrm",vrid="51",family="ipv4",source="10.99.0.1"}'
-R='{interface="vrm",vrid="51",family="ipv4"}'
+S='{interface="vrm",vlan="0",vrid="51",family="ipv4",source="10.99.0.1"}'
+R='{interface="vrm",vlan="0",vrid="51",family="ipv4"}'
 expect_value 'virtnet_scrape_collector_success{collector="vrrp"}' 1 "$WORK/m1"
 n=$(value "virtnet_vrrp_advertisements_total$S" "$WORK/m1")
 [[ $n != absent && $n -ge 2 ]] || fail "master's advertisements over 3.5 s: $n"
@@ -72,10 +72,34 @@ expect_value "virtnet_vrrp_master_down_gaps_total$S" 0 "$WORK/m1"
 expect_value "virtnet_vrrp_advertisement_interval_seconds$S" 1 "$WORK/m1"
 expect_value "virtnet_vrrp_priority$S" 150 "$WORK/m1"
 expect_value "virtnet_vrrp_masters$R" 1 "$WORK/m1"
-grep -q "^virtnet_vrrp_router_info{interface=\"vrm\",vrid=\"51\",family=\"ipv4\",source=\"10.99.0.1\",version=\"2\",auth_type=\"simple\"} 1" \
+grep -q "^virtnet_vrrp_router_info{interface=\"vrm\",vlan=\"0\",vrid=\"51\",family=\"ipv4\",source=\"10.99.0.1\",version=\"2\",auth_type=\"simple\"} 1" \
   "$WORK/m1" || fail "router_info: $(grep router_info "$WORK/m1")"
 promtool check metrics <"$WORK/m1" || fail "promtool check metrics on the VRRP series"
 echo "steady: $n advertisements from the master in 3.5 s, no gap, one master"
+
+# Tagged frames from the backup's side (the keepalived fixture's bytes): VLAN 30 (the kernel
+# strips the tag into metadata on receive) and QinQ 31 over 40 (the inner tag stays in the frame,
+# through the filter's vlan clause). Each is a router of its own, not VLAN 0's.
+ip netns exec "$B" /usr/bin/python3 - "$SRC_DIR/tests/fixtures/vrrp/v2_ipv4_vrid51.bin" <<'PY'
+import socket, struct, sys, time
+f = open(sys.argv[1], "rb").read()
+single = f[:12] + struct.pack("!HH", 0x8100, 30) + f[12:]
+qinq = f[:12] + struct.pack("!HHHH", 0x88a8, 31, 0x8100, 40) + f[12:]
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("vrb", 0))
+for _ in range(3):
+    s.send(single)
+    s.send(qinq)
+    time.sleep(0.2)
+PY
+sleep 0.5
+NETNS=$M scrape >"$WORK/mv"
+for v in 30 31; do
+  expect_value "virtnet_vrrp_advertisements_total{interface=\"vrm\",vlan=\"$v\",vrid=\"51\",family=\"ipv4\",source=\"10.99.0.1\"}" \
+    3 "$WORK/mv"
+done
+expect_value "virtnet_vrrp_masters$R" 1 "$WORK/mv"
+echo "VLANs: 3 tagged advertisements each on VLAN 30 (tag in metadata) and 31 (QinQ), apart from VLAN 0"
 
 # 2. The master paused across a diagnose watch; the running exporter sees it too.
 rc=0
@@ -93,13 +117,13 @@ wait "$DIAG" || rc=$?
 import json, sys
 f = json.load(open(sys.argv[1]))["findings"]
 assert f and f[0]["alert"] == "VirtnetVrrpMasterDownGap", f
-assert f[0]["culprit"] == {"interface": "vrm", "vrid": "51", "source": "10.99.0.1"}, f[0]
+assert f[0]["culprit"] == {"interface": "vrm", "vlan": "0", "vrid": "51", "source": "10.99.0.1"}, f[0]
 assert f[0]["severity"] == "critical" and "run-queue" in f[0]["next_check"], f[0]
 assert not [x for x in f if x["alert"] == "VirtnetVrrpSplitBrain"], f
 PY
 NETNS=$M scrape >"$WORK/m2"
 expect_value "virtnet_vrrp_master_down_gaps_total$S" 1 "$WORK/m2"
-gap=$(value "virtnet_vrrp_advertisements_total{interface=\"vrm\",vrid=\"51\",family=\"ipv4\",source=\"10.99.0.2\"}" "$WORK/m2")
+gap=$(value "virtnet_vrrp_advertisements_total{interface=\"vrm\",vlan=\"0\",vrid=\"51\",family=\"ipv4\",source=\"10.99.0.2\"}" "$WORK/m2")
 [[ $gap != absent && $gap -ge 1 ]] || fail "the backup never advertised during the pause: $gap"
 changes=$(value "virtnet_vrrp_master_changes_total$R" "$WORK/m2")
 [[ $changes -ge 2 ]] || fail "failover and return: $changes master changes, want >= 2"

@@ -2,8 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <stdexcept>
+#include <thread>
+
 namespace virtnet::vrrp {
 namespace {
+
+const RouterKey kEth0{"eth0", 0, 51, Family::kIpv4};
 
 Advert advert(std::uint8_t last_octet, std::uint8_t priority = 100, double interval = 1) {
   Advert a;
@@ -15,59 +21,125 @@ Advert advert(std::uint8_t last_octet, std::uint8_t priority = 100, double inter
   return a;
 }
 
-const SourceState& state_of(const Tracker& t, const std::string& source, SourceState& keep) {
+SourceState state_of(const Tracker& t, const std::string& source, const RouterKey& r = kEth0) {
   for (const auto& [k, s] : t.sources().entries) {
-    if (k.source == source) return keep = s;
+    if (k.source == source && k.router == r) return s;
   }
   throw std::runtime_error("no source " + source);
 }
 
-// Master_Down_Interval for priority 100 at 1 s: 3.609 s.
-TEST(VrrpTracker, SortsGapsIntoLateAndMasterDown) {
+int masters_of(const Tracker& t, double now, const RouterKey& r = kEth0) {
+  for (const auto& [k, n] : masters(t.sources().entries, now)) {
+    if (k == r) return n;
+  }
+  return -1;
+}
+
+// A master alone (no backup ever heard): Master_Down_Interval at priority 100, 1 s is 3.609 s.
+TEST(VrrpTracker, AMasterAloneSortsItsSilences) {
   Tracker t(16);
   double when = 1000;
   for (double gap : {1.0, 1.0, 1.2, 2.5, 3.5, 3.7, 5.0, 1.0}) {
-    t.observe("eth0", advert(1), when);
+    t.observe(kEth0, advert(1), when);
     when += gap;
   }
-  t.observe("eth0", advert(1), when);
-  SourceState s;
-  state_of(t, "10.0.0.1", s);
+  t.observe(kEth0, advert(1), when);
+  const auto s = state_of(t, "10.0.0.1");
   EXPECT_EQ(s.adverts, 9u);
-  EXPECT_EQ(s.late, 2u);         // 2.5 and 3.5: missed adverts, the backup still waiting
+  EXPECT_EQ(s.late, 2u);         // 2.5 and 3.5: missed advertisements
   EXPECT_EQ(s.master_down, 2u);  // 3.7 and 5.0: past Master_Down_Interval
   EXPECT_DOUBLE_EQ(s.last_gap, 1.0);
   EXPECT_DOUBLE_EQ(s.last_seen, when);
 }
 
-TEST(VrrpTracker, AClockStepBackIsNoGap) {
+// The paused master of the incident: the backup takes over after its own Master_Down_Interval,
+// then the master comes back and preempts. One silence, the master's; none for the backup.
+TEST(VrrpTracker, ATakeoverIsTheSilentMastersAndAPreemptionNobodys) {
   Tracker t(16);
-  t.observe("eth0", advert(1), 1000);
-  t.observe("eth0", advert(1), 990);
-  t.observe("eth0", advert(1), 991);
-  SourceState s;
-  state_of(t, "10.0.0.1", s);
-  EXPECT_EQ(s.master_down + s.late, 0u);
-  EXPECT_EQ(t.rejected(Reject::kClock), 1u);
+  for (int i = 0; i < 3; ++i) t.observe(kEth0, advert(1, 150), 1000 + i);
+  t.observe(kEth0, advert(2, 100), 1002 + 3.61);  // backup's timer ran out
+  t.observe(kEth0, advert(2, 100), 1002 + 4.61);
+  t.observe(kEth0, advert(1, 150), 1007.0);  // master resumes, preempts at once
+  EXPECT_EQ(masters_of(t, 1007.1), 1);       // the backup stopped counting at once
+  EXPECT_EQ(masters_of(t, 1006.0), 1);       // and during the pause, the backup alone
+  t.observe(kEth0, advert(1, 150), 1008.0);
+  const auto m = state_of(t, "10.0.0.1");
+  const auto b = state_of(t, "10.0.0.2");
+  EXPECT_EQ(m.master_down, 1u);
+  EXPECT_NEAR(m.last_gap, 1.0, 1e-9);  // its last gap since, as master again
+  EXPECT_EQ(b.master_down + b.late, 0u);
+  EXPECT_EQ(m.late, 0u);
+  for (const auto& [k, r] : t.routers().entries) EXPECT_EQ(r.changes, 2u);
+  // Much later the backup takes over again: its own long absence is not a silence of its.
+  t.observe(kEth0, advert(2, 100), 1600.0);
+  EXPECT_EQ(state_of(t, "10.0.0.2").master_down, 0u);
+  EXPECT_EQ(state_of(t, "10.0.0.1").master_down, 2u);
 }
 
-TEST(VrrpTracker, CountsFailoversPerRouterAndKeepsInterfacesApart) {
+// With a backup known, a gap short of what a backup waits, with no takeover, is late only.
+TEST(VrrpTracker, WithABackupKnownASilenceNobodyTookOverIsLate) {
   Tracker t(16);
-  t.observe("eth0", advert(1, 150), 1000);
-  t.observe("eth0", advert(2), 1004);       // the backup took over
-  t.observe("eth0", advert(1, 150), 1005);  // and the master came back (preempt)
-  t.observe("eth1", advert(1, 150), 1005);
-  const auto routers = t.routers().entries;
-  ASSERT_EQ(routers.size(), 2u);
-  for (const auto& [k, r] : routers) {
-    EXPECT_EQ(r.changes, k.interface == "eth0" ? 2u : 0u) << k.interface;
+  t.observe(kEth0, advert(2, 100), 1000);
+  t.observe(kEth0, advert(1, 150), 1000.5);  // preempts: no silence
+  t.observe(kEth0, advert(1, 150), 1004.0);  // 3.5 s, under 4 intervals
+  t.observe(kEth0, advert(1, 150), 1009.0);  // 5 s: past any backup's wait
+  const auto m = state_of(t, "10.0.0.1");
+  EXPECT_EQ(m.late, 1u);
+  EXPECT_EQ(m.master_down, 1u);
+}
+
+// keepalived stopping cleanly sends priority 0: the backup follows at once, nothing is a silence.
+TEST(VrrpTracker, AResignationIsAHandover) {
+  Tracker t(16);
+  t.observe(kEth0, advert(1, 150), 1000);
+  t.observe(kEth0, advert(1, 0), 1001);
+  EXPECT_EQ(masters_of(t, 1001.1), 0);
+  for (int i = 0; i < 300; ++i) t.observe(kEth0, advert(2, 100), 1001.2 + i);
+  t.observe(kEth0, advert(1, 150), 1301);  // back five minutes later, preempting
+  EXPECT_EQ(state_of(t, "10.0.0.1").master_down, 0u);
+  EXPECT_EQ(state_of(t, "10.0.0.2").master_down, 0u);
+}
+
+TEST(VrrpTracker, TwoMastersAlternatingAreSplitBrain) {
+  Tracker t(16);
+  for (int i = 0; i < 5; ++i) {
+    t.observe(kEth0, advert(1, 150), 1000 + i);
+    t.observe(kEth0, advert(2, 100), 1000.4 + i);
   }
-  EXPECT_EQ(t.sources().entries.size(), 3u);
+  EXPECT_EQ(masters_of(t, 1004.5), 2);
+  EXPECT_EQ(masters_of(t, 1010), 0);  // both silent past their Master_Down_Interval
+  EXPECT_EQ(state_of(t, "10.0.0.1").master_down + state_of(t, "10.0.0.1").late, 0u);
+}
+
+// Routers on two VLANs of one trunk, and on two interfaces, are apart even with one VRID.
+TEST(VrrpTracker, VlansAndInterfacesKeepRoutersApart) {
+  Tracker t(16);
+  const RouterKey v10{"eth1", 10, 51, Family::kIpv4}, v20{"eth1", 20, 51, Family::kIpv4};
+  for (int i = 0; i < 3; ++i) {
+    t.observe(v10, advert(1), 1000 + i);
+    t.observe(v20, advert(2), 1000.5 + i);
+  }
+  EXPECT_EQ(masters_of(t, 1002.6, v10), 1);
+  EXPECT_EQ(masters_of(t, 1002.6, v20), 1);
+  for (const auto& [k, r] : t.routers().entries) EXPECT_EQ(r.changes, 0u);
+}
+
+TEST(VrrpTracker, AClockStepBackIsNoGapAndNoAdvertisement) {
+  Tracker t(16);
+  t.observe(kEth0, advert(1), 1000);
+  t.observe(kEth0, advert(1), 990);
+  t.observe(kEth0, advert(1), 991);
+  const auto s = state_of(t, "10.0.0.1");
+  EXPECT_EQ(s.master_down + s.late, 0u);
+  EXPECT_EQ(s.adverts, 2u);
+  EXPECT_EQ(t.rejected(Reject::kClock), 1u);
 }
 
 TEST(VrrpTracker, BoundedAndForgetful) {
   Tracker t(2);
-  for (std::uint8_t i = 1; i <= 4; ++i) t.observe("eth0", advert(i), 1000 + i);
+  for (std::uint8_t i = 1; i <= 4; ++i) {
+    t.observe({"eth" + std::to_string(i), 0, 51, Family::kIpv4}, advert(i), 1000 + i);
+  }
   auto snap = t.sources();
   EXPECT_EQ(snap.entries.size(), 2u);
   EXPECT_EQ(snap.evictions, 2u);
@@ -75,6 +147,30 @@ TEST(VrrpTracker, BoundedAndForgetful) {
   snap = t.sources();
   ASSERT_EQ(snap.entries.size(), 1u);
   EXPECT_EQ(snap.entries[0].first.source, "10.0.0.4");
+  EXPECT_EQ(t.routers().entries.size(), 1u);
+}
+
+// The capture thread observes while scrapes snapshot, count masters and forget (run under
+// ThreadSanitizer in tsan_tests).
+TEST(VrrpTracker, ObserveWhileCollecting) {
+  Tracker t(8);
+  std::atomic<bool> done{false};
+  std::thread capture([&] {
+    for (int i = 0; i < 20000; ++i) {
+      const RouterKey r{"eth" + std::to_string(i % 5), 0, static_cast<std::uint8_t>(1 + i % 3),
+                        Family::kIpv4};
+      t.observe(r, advert(static_cast<std::uint8_t>(1 + i % 2)), 1000 + i * 0.01);
+    }
+    done = true;
+  });
+  std::size_t seen = 0;
+  while (!done) {
+    const auto snap = t.sources();
+    seen += masters(snap.entries, 1100).size();
+    t.forget_before(1000 + static_cast<double>(seen % 100));
+  }
+  capture.join();
+  EXPECT_LE(t.sources().entries.size(), 8u);
 }
 
 }  // namespace
