@@ -144,8 +144,9 @@ const std::vector<Definition>& definitions() {
        0,
        "0s",
        "critical",
-       {"interface", "vlan", "vrid", "source"},
-       "VRRP master {source} on {interface} (VLAN {vlan}, VRID {vrid}) fell silent long enough "
+       {"netns", "interface", "vlan", "vrid", "source"},
+       "VRRP master {source} on {interface} (netns \"{netns}\", VLAN {vlan}, VRID {vrid}) fell "
+       "silent long enough "
        "for a backup to take over: the VIP moved",
        "virtnet_vrrp_last_gap_seconds and virtnet_vrrp_master_changes_total for VRID {vrid}; on "
        "the master's host: was keepalived stopped or starved of CPU (run-queue wait of the "
@@ -159,8 +160,9 @@ const std::vector<Definition>& definitions() {
        1,
        "1m",
        "critical",
-       {"interface", "vlan", "vrid"},
-       "{value} sources advertise as VRRP master for VRID {vrid} on {interface} (VLAN {vlan}): "
+       {"netns", "interface", "vlan", "vrid"},
+       "{value} sources advertise as VRRP master for VRID {vrid} on {interface} (netns "
+       "\"{netns}\", VLAN {vlan}): "
        "split brain, "
        "the VIP is on more than one host",
        "virtnet_vrrp_priority by source for VRID {vrid}; tcpdump -ni {interface} vrrp on each "
@@ -213,8 +215,9 @@ const std::vector<Definition>& definitions() {
        0,
        "10m",
        "warning",
-       {"interface", "vlan", "vrid", "source"},
-       "VRRP master {source} on {interface} (VLAN {vlan}, VRID {vrid}) misses advertisements "
+       {"netns", "interface", "vlan", "vrid", "source"},
+       "VRRP master {source} on {interface} (netns \"{netns}\", VLAN {vlan}, VRID {vrid}) misses "
+       "advertisements "
        "({value} late "
        "a second), each a step towards a failover",
        "virtnet_vrrp_last_gap_seconds for VRID {vrid}; the CPU of the master's host and, if it "

@@ -3,10 +3,12 @@
 #include <arpa/inet.h>
 #include <dlfcn.h>
 #include <linux/filter.h>
-#include <linux/if_arp.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <net/if.h>
+#include <net/if_arp.h>
 #include <pcap/pcap.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -172,6 +174,22 @@ std::uint64_t Capture::dropped() {
   // The kernel resets its counters on each read: they are added up here.
   if (::getsockopt(fd_, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0) dropped_ += st.tp_drops;
   return dropped_;
+}
+
+const std::string& Capture::interface_name(int ifindex, double now) {
+  if (now - names_since_ > 30 || now < names_since_) {
+    names_.clear();
+    names_since_ = now;
+  }
+  auto it = names_.find(ifindex);
+  if (it != names_.end()) return it->second;
+  ifreq ifr{};
+  ifr.ifr_ifindex = ifindex;
+  // On this socket: the index is resolved in the socket's namespace.
+  std::string name = ::ioctl(fd_, SIOCGIFNAME, &ifr) == 0
+                         ? std::string(ifr.ifr_name, strnlen(ifr.ifr_name, IFNAMSIZ))
+                         : "if" + std::to_string(ifindex);
+  return names_.emplace(ifindex, std::move(name)).first->second;
 }
 
 }  // namespace virtnet::vrrp

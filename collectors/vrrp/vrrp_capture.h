@@ -4,6 +4,7 @@
 #include <functional>
 #include <span>
 #include <string>
+#include <unordered_map>
 
 namespace virtnet::vrrp {
 
@@ -15,7 +16,8 @@ struct Frame {
   std::uint16_t vlan = 0;  // the tag the kernel stripped into metadata; 0: none
 };
 
-// One AF_PACKET socket on every interface of the exporter's network namespace, with a kernel
+// One AF_PACKET socket on every interface of the network namespace of the thread that makes it
+// (the exporter's, or one entered with run_in_netns), with a kernel
 // filter compiled by libpcap that passes VRRP (IP protocol 112, and AH that may carry it),
 // tagged or not. Needs CAP_NET_RAW. The socket, not a libpcap capture, because only the socket's
 // metadata has both the interface and the VLAN of each frame.
@@ -33,11 +35,16 @@ class Capture {
   // Frames the kernel dropped because the socket's buffer was full, since the start.
   std::uint64_t dropped();
   const std::string& error() const { return error_; }
+  // The interface's name in the socket's own namespace (which may not be the caller's), looked
+  // up again after a while as indexes are reused; "ifN" when it is gone.
+  const std::string& interface_name(int ifindex, double now);
 
  private:
   int fd_ = -1;
   std::uint64_t dropped_ = 0;
   std::string error_;
+  std::unordered_map<int, std::string> names_;
+  double names_since_ = 0;
 };
 
 }  // namespace virtnet::vrrp

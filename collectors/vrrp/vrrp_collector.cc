@@ -1,19 +1,20 @@
 #include "collectors/vrrp/vrrp_collector.h"
 
 #include <linux/capability.h>
-#include <net/if.h>
 #include <poll.h>
 
 #include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <set>
-#include <unordered_map>
+#include <vector>
 
 #include "collectors/vrrp/vrrp_capture.h"
 #include "collectors/vrrp/vrrp_tracker.h"
 #include "exporter/logging.h"
+#include "exporter/sources/netns.h"
 
 namespace virtnet::vrrp {
 
@@ -43,76 +44,132 @@ double unix_now() {
 }
 
 Labels router_labels(const RouterKey& k) {
-  return {{"interface", k.interface},
+  return {{"netns", k.netns},
+          {"interface", k.interface},
           {"vlan", std::to_string(k.vlan)},
           {"vrid", std::to_string(k.vrid)},
           {"family", std::string(family_name(k.family))}};
 }
-
-// Interface names by index, looked up again after a while (indexes are reused).
-class InterfaceNames {
- public:
-  const std::string& name(int ifindex, double now) {
-    if (now - since_ > 30) {
-      names_.clear();
-      since_ = now;
-    }
-    auto it = names_.find(ifindex);
-    if (it != names_.end()) return it->second;
-    char buf[IF_NAMESIZE] = {};
-    std::string n = if_indextoname(static_cast<unsigned>(ifindex), buf) != nullptr
-                        ? buf
-                        : "if" + std::to_string(ifindex);
-    return names_.emplace(ifindex, std::move(n)).first->second;
-  }
-
- private:
-  std::unordered_map<int, std::string> names_;
-  double since_ = 0;
-};
 
 // What the capture thread and collect() share; the thread owns it through a shared_ptr so that
 // a thread left running past the stop bound never touches freed memory.
 struct Shared {
   explicit Shared(std::size_t cap) : tracker(cap) {}
   Tracker tracker;
-  std::unique_ptr<Capture> capture;
+  std::unique_ptr<Capture> own;      // the exporter's namespace, opened by start()
   std::set<std::string> interfaces;  // empty: all
+  bool netns = false;
+  std::string netns_dir;
+  std::size_t netns_max = 0;
   std::atomic<std::uint64_t> dropped{0};
+  std::atomic<std::size_t> captured_netns{0};
   std::mutex mu;
-  std::string error;  // why the capture stopped
+  std::string error;        // why the capture stopped
+  std::string netns_error;  // the last walk's failures ("" when every namespace is captured)
+};
+
+// The captures, one per namespace ("" the exporter's own): named ones are opened when they appear
+// in netns_dir and closed when they go (looked at every 10 s).
+class Captures {
+ public:
+  explicit Captures(const std::shared_ptr<Shared>& s) : s_(s) { by_ns_[""] = std::move(s->own); }
+
+  void rescan() {
+    const auto list = list_netns(s_->netns_dir, s_->netns_max);
+    std::string why;
+    if (list.error != 0 && list.error != ENOENT) {
+      why = "cannot list " + s_->netns_dir + ": " + std::strerror(list.error);
+    }
+    if (list.truncated) why += std::string(why.empty() ? "" : "; ") + "more than netns_max";
+    const std::set<std::string> present(list.names.begin(), list.names.end());
+    for (auto it = by_ns_.begin(); it != by_ns_.end();) {
+      if (!it->first.empty() && !present.contains(it->first)) {
+        retired_drops_ += it->second->dropped();
+        it = by_ns_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (const auto& ns : list.names) {
+      if (by_ns_.contains(ns)) continue;
+      std::unique_ptr<Capture> c;
+      const auto r =
+          run_in_netns(s_->netns_dir + "/" + ns, [&] { c = std::make_unique<Capture>(); });
+      if (r.status == NetnsStatus::kOk) {
+        by_ns_[ns] = std::move(c);
+      } else if (r.status == NetnsStatus::kError) {
+        why += std::string(why.empty() ? "" : "; ") + "netns " + ns + ": " + r.error;
+      }
+    }
+    s_->captured_netns = by_ns_.size() - 1;
+    std::lock_guard lk(s_->mu);
+    if (!why.empty() && why != s_->netns_error) log_warn("vrrp: namespaces", {{"err", why}});
+    s_->netns_error = why;
+  }
+
+  std::uint64_t dropped() {
+    std::uint64_t n = retired_drops_;
+    for (auto& [ns, c] : by_ns_) n += c->dropped();
+    return n;
+  }
+
+  std::map<std::string, std::unique_ptr<Capture>>& all() { return by_ns_; }
+
+ private:
+  std::shared_ptr<Shared> s_;
+  std::map<std::string, std::unique_ptr<Capture>> by_ns_;
+  std::uint64_t retired_drops_ = 0;
 };
 
 void capture_loop(const std::shared_ptr<Shared>& s, const StopSignal& stop) {
-  InterfaceNames names;
+  Captures captures(s);
   std::uint64_t logged = 0;
-  auto on_frame = [&](const Frame& f) {
-    const ParseResult r = parse_frame(f.bytes);
-    if (r.reject != Reject::kNone) {
-      s->tracker.reject(r.reject);
-      // Logged at debug: a flood of bad packets must not flood the log too.
-      if (logged++ < 10) log_debug("vrrp: packet rejected", {{"reason", reject_name(r.reject)}});
-      return;
-    }
-    const double when = f.when > 0 ? f.when : unix_now();
-    const std::string& iface = names.name(f.ifindex, when);
-    if (!s->interfaces.empty() && !s->interfaces.contains(iface)) return;
-    // The kernel keeps the outer tag in metadata; a tag left in the frame is the next one.
-    const std::uint16_t vlan = f.vlan != 0 ? f.vlan : r.advert.vlan;
-    s->tracker.observe({iface, vlan, r.advert.vrid, r.advert.family}, r.advert, when);
-  };
+  auto next_scan = std::chrono::steady_clock::now();
+  std::vector<pollfd> fds;
+  std::vector<std::pair<const std::string*, Capture*>> order;
   while (!stop.raised()) {
-    pollfd fds[2] = {{s->capture->fd(), POLLIN, 0}, {stop.fd(), POLLIN, 0}};
-    const int n = ::poll(fds, 2, 1000);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 || (fds[1].revents & POLLIN)) break;
-    if (!s->capture->dispatch(on_frame)) {
-      std::lock_guard lk(s->mu);
-      s->error = s->capture->error();
-      log_error("vrrp: capture stopped", {{"err", s->error}});
-      return;
+    if (s->netns && std::chrono::steady_clock::now() >= next_scan) {
+      captures.rescan();
+      next_scan = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     }
-    s->dropped = s->capture->dropped();
+    fds.assign(1, {stop.fd(), POLLIN, 0});
+    order.clear();
+    for (auto& [ns, c] : captures.all()) {
+      fds.push_back({c->fd(), POLLIN, 0});
+      order.emplace_back(&ns, c.get());
+    }
+    const int n = ::poll(fds.data(), fds.size(), 1000);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 || (fds[0].revents & POLLIN)) break;
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      if (!(fds[i + 1].revents & (POLLIN | POLLERR))) continue;
+      const std::string& ns = *order[i].first;
+      Capture& c = *order[i].second;
+      const bool ok = c.dispatch([&](const Frame& f) {
+        const ParseResult r = parse_frame(f.bytes);
+        if (r.reject != Reject::kNone) {
+          s->tracker.reject(r.reject);
+          // Logged at debug: a flood of bad packets must not flood the log too.
+          if (logged++ < 10) {
+            log_debug("vrrp: packet rejected", {{"reason", reject_name(r.reject)}});
+          }
+          return;
+        }
+        const double when = f.when > 0 ? f.when : unix_now();
+        const std::string& iface = c.interface_name(f.ifindex, when);
+        if (!s->interfaces.empty() && !s->interfaces.contains(iface)) return;
+        // The kernel keeps the outer tag in metadata; a tag left in the frame is the next one.
+        const std::uint16_t vlan = f.vlan != 0 ? f.vlan : r.advert.vlan;
+        s->tracker.observe({iface, vlan, r.advert.vrid, r.advert.family, ns}, r.advert, when);
+      });
+      if (!ok) {
+        std::lock_guard lk(s->mu);
+        s->error = (ns.empty() ? "" : "netns " + ns + ": ") + c.error();
+        log_error("vrrp: capture stopped", {{"err", s->error}});
+        return;
+      }
+    }
+    s->dropped = captures.dropped();
     s->tracker.mark_alive();
   }
 }
@@ -123,16 +180,19 @@ class VrrpCollector : public Collector {
       : shared_(std::make_shared<Shared>(static_cast<std::size_t>(o.get_int("max_routers")))),
         forget_after_(static_cast<double>(o.get_int("forget_after"))) {
     for (const auto& i : o.get_list("interfaces")) shared_->interfaces.insert(i);
+    shared_->netns = o.get_bool("netns");
+    shared_->netns_dir = o.get_string("netns_dir");
+    shared_->netns_max = static_cast<std::size_t>(o.get_int("netns_max"));
   }
 
   std::string_view name() const override { return "vrrp"; }
 
   void start() override {
-    shared_->capture = std::make_unique<Capture>();
+    shared_->own = std::make_unique<Capture>();
     try {
       thread_.start([s = shared_](const StopSignal& stop) { capture_loop(s, stop); });
     } catch (...) {
-      shared_->capture.reset();  // no socket filling up unread
+      shared_->own.reset();  // no socket filling up unread
       throw;
     }
   }
@@ -168,9 +228,14 @@ class VrrpCollector : public Collector {
     out.counter(m("packets_dropped_total"),
                 "Packets the kernel dropped because the capture socket's buffer was full.",
                 static_cast<double>(shared_->dropped.load()));
+    if (shared_->netns) {
+      out.gauge(m("netns_captured"), "Named network namespaces whose VRRP is captured.",
+                static_cast<double>(shared_->captured_netns.load()));
+    }
     emit_background_health(out, "vrrp", sources);
     std::lock_guard lk(shared_->mu);
     if (!shared_->error.empty()) return out.fail(shared_->error);
+    if (!shared_->netns_error.empty()) return out.fail(shared_->netns_error);
     return CollectStatus::kOk;
   }
 
@@ -228,13 +293,25 @@ CollectorInfo vrrp_info() {
                            "The most (interface, VRID, family, source) tracked; the least "
                            "recently heard is dropped beyond it, and counted."),
        OptionSpec::integer("forget_after", 3600, 60, 7 * 86400,
-                           "Seconds after which a source not heard from is forgotten.")},
+                           "Seconds after which a source not heard from is forgotten."),
+       OptionSpec::boolean("netns", false,
+                           "Also capture inside the named network namespaces (Neutron L3-HA's "
+                           "qrouter-*, on ha-* interfaces), looked for every 10 s; needs "
+                           "CAP_SYS_ADMIN."),
+       OptionSpec::make("netns_dir", OptionType::kString, "/run/netns",
+                        "Where the named network namespaces are."),
+       OptionSpec::integer("netns_max", 256, 1, 10000,
+                           "The most named namespaces captured (a socket each).")},
       [](const CollectorOptions& o, const Sources&) -> std::unique_ptr<Collector> {
         return std::make_unique<VrrpCollector>(o);
       },
-      [](const CollectorOptions&) {
-        return std::vector<CapabilityNeed>{
+      [](const CollectorOptions& o) {
+        std::vector<CapabilityNeed> needs{
             {CAP_NET_RAW, "to capture VRRP advertisements (AF_PACKET)"}};
+        if (o.get_bool("netns")) {
+          needs.push_back({CAP_SYS_ADMIN, "to enter the namespaces in netns_dir with setns"});
+        }
+        return needs;
       },
   };
 }

@@ -15,8 +15,9 @@ enum class Verdict { kNone, kLate, kMasterDown };
 }  // namespace
 
 std::size_t KeyHash::operator()(const RouterKey& k) const {
-  return mix(mix(mix(std::hash<std::string>{}(k.interface), k.vlan), k.vrid),
-             static_cast<std::size_t>(k.family));
+  return mix(mix(mix(mix(std::hash<std::string>{}(k.interface), k.vlan), k.vrid),
+                 static_cast<std::size_t>(k.family)),
+             std::hash<std::string>{}(k.netns));
 }
 
 std::size_t KeyHash::operator()(const SourceKey& k) const {

@@ -14,13 +14,14 @@
 
 namespace virtnet::vrrp {
 
-// A virtual router as seen on one interface: VRIDs are per link (per VLAN on a trunk) and per
-// address family.
+// A virtual router as seen on one interface of one network namespace: VRIDs are per link (per
+// VLAN on a trunk) and per address family.
 struct RouterKey {
   std::string interface;
   std::uint16_t vlan = 0;  // 0: untagged
   std::uint8_t vrid = 0;
   Family family = Family::kIpv4;
+  std::string netns;  // "": the exporter's own network namespace
   bool operator==(const RouterKey&) const = default;
   auto operator<=>(const RouterKey&) const = default;
 };

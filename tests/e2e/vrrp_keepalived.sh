@@ -2,9 +2,12 @@
 # VRRP capture against real keepalived (Debian's), two routers in namespaces of the test's own
 # joined by a veth: the master (priority 150) and a backup (100), VRRPv2 at 1 s with auth PASS.
 # 1. Scrapes count the master's advertisements, no gap, one master, and never show the password.
+#    Tagged frames (a VLAN tag in metadata, and QinQ) land on routers of their own VLAN.
 # 2. The master's VRRP process paused 5 s (SIGSTOP, as a starved or stuck keepalived): a gap past
 #    Master_Down_Interval, the failover and the return are counted, and `diagnose --watch` taken
 #    across the pause names the master, the interface and the VRID (exit 1).
+# 2b. The same routers from the host's namespace, walking the named ones (as on a Neutron network
+#     node): each namespace's interface by its own name; the host's own namespace sees none.
 # 3. Without CAP_NET_RAW the collector reports success 0 naming it; the others go on.
 source "$(dirname "$0")/lib.sh"
 [[ $(id -u) -eq 0 ]] || skip "needs root to create network namespaces and run keepalived"
@@ -63,8 +66,8 @@ VRRP_PID=$(cat "$WORK/master-vrrp.pid")
 NETNS=$M start_exporter "$EXPORTER" --collector.disable-defaults --collector.vrrp --log.level=debug
 sleep 3.5
 NETNS=$M scrape >"$WORK/m1"
-S='{interface="vrm",vlan="0",vrid="51",family="ipv4",source="10.99.0.1"}'
-R='{interface="vrm",vlan="0",vrid="51",family="ipv4"}'
+S='{netns="",interface="vrm",vlan="0",vrid="51",family="ipv4",source="10.99.0.1"}'
+R='{netns="",interface="vrm",vlan="0",vrid="51",family="ipv4"}'
 expect_value 'virtnet_scrape_collector_success{collector="vrrp"}' 1 "$WORK/m1"
 n=$(value "virtnet_vrrp_advertisements_total$S" "$WORK/m1")
 [[ $n != absent && $n -ge 2 ]] || fail "master's advertisements over 3.5 s: $n"
@@ -72,7 +75,7 @@ expect_value "virtnet_vrrp_master_down_gaps_total$S" 0 "$WORK/m1"
 expect_value "virtnet_vrrp_advertisement_interval_seconds$S" 1 "$WORK/m1"
 expect_value "virtnet_vrrp_priority$S" 150 "$WORK/m1"
 expect_value "virtnet_vrrp_masters$R" 1 "$WORK/m1"
-grep -q "^virtnet_vrrp_router_info{interface=\"vrm\",vlan=\"0\",vrid=\"51\",family=\"ipv4\",source=\"10.99.0.1\",version=\"2\",auth_type=\"simple\"} 1" \
+grep -q "^virtnet_vrrp_router_info{netns=\"\",interface=\"vrm\",vlan=\"0\",vrid=\"51\",family=\"ipv4\",source=\"10.99.0.1\",version=\"2\",auth_type=\"simple\"} 1" \
   "$WORK/m1" || fail "router_info: $(grep router_info "$WORK/m1")"
 promtool check metrics <"$WORK/m1" || fail "promtool check metrics on the VRRP series"
 echo "steady: $n advertisements from the master in 3.5 s, no gap, one master"
@@ -95,7 +98,7 @@ PY
 sleep 0.5
 NETNS=$M scrape >"$WORK/mv"
 for v in 30 31; do
-  expect_value "virtnet_vrrp_advertisements_total{interface=\"vrm\",vlan=\"$v\",vrid=\"51\",family=\"ipv4\",source=\"10.99.0.1\"}" \
+  expect_value "virtnet_vrrp_advertisements_total{netns=\"\",interface=\"vrm\",vlan=\"$v\",vrid=\"51\",family=\"ipv4\",source=\"10.99.0.1\"}" \
     3 "$WORK/mv"
 done
 expect_value "virtnet_vrrp_masters$R" 1 "$WORK/mv"
@@ -117,13 +120,13 @@ wait "$DIAG" || rc=$?
 import json, sys
 f = json.load(open(sys.argv[1]))["findings"]
 assert f and f[0]["alert"] == "VirtnetVrrpMasterDownGap", f
-assert f[0]["culprit"] == {"interface": "vrm", "vlan": "0", "vrid": "51", "source": "10.99.0.1"}, f[0]
+assert f[0]["culprit"] == {"netns": "", "interface": "vrm", "vlan": "0", "vrid": "51", "source": "10.99.0.1"}, f[0]
 assert f[0]["severity"] == "critical" and "run-queue" in f[0]["next_check"], f[0]
 assert not [x for x in f if x["alert"] == "VirtnetVrrpSplitBrain"], f
 PY
 NETNS=$M scrape >"$WORK/m2"
 expect_value "virtnet_vrrp_master_down_gaps_total$S" 1 "$WORK/m2"
-gap=$(value "virtnet_vrrp_advertisements_total{interface=\"vrm\",vlan=\"0\",vrid=\"51\",family=\"ipv4\",source=\"10.99.0.2\"}" "$WORK/m2")
+gap=$(value "virtnet_vrrp_advertisements_total{netns=\"\",interface=\"vrm\",vlan=\"0\",vrid=\"51\",family=\"ipv4\",source=\"10.99.0.2\"}" "$WORK/m2")
 [[ $gap != absent && $gap -ge 1 ]] || fail "the backup never advertised during the pause: $gap"
 changes=$(value "virtnet_vrrp_master_changes_total$R" "$WORK/m2")
 [[ $changes -ge 2 ]] || fail "failover and return: $changes master changes, want >= 2"
@@ -142,6 +145,23 @@ done
 echo "pause: diagnose exit 1, VirtnetVrrpMasterDownGap on vrm VRID 51 source 10.99.0.1 first;" \
   "the scrape: 1 master-down gap, the backup advertised $gap times, $changes master changes;" \
   "the password nowhere"
+
+# 2b. From the host's namespace, walking the named ones (as on a Neutron network node, where
+#     keepalived runs in qrouter-* namespaces): each namespace's interface by its own name.
+start_exporter "$EXPORTER" --collector.disable-defaults --collector.vrrp --collector.vrrp.netns
+sleep 2.5
+scrape >"$WORK/mh"
+expect_value 'virtnet_scrape_collector_success{collector="vrrp"}' 1 "$WORK/mh"
+for side in "$M vrm" "$B vrb"; do
+  read -r ns ifc <<<"$side"
+  n=$(value "virtnet_vrrp_advertisements_total{netns=\"$ns\",interface=\"$ifc\",vlan=\"0\",vrid=\"51\",family=\"ipv4\",source=\"10.99.0.1\"}" "$WORK/mh")
+  [[ $n != absent && $n -ge 1 ]] || fail "netns walk: no advertisements on $ifc in $ns: $(grep advertisements_total "$WORK/mh")"
+done
+c=$(value virtnet_vrrp_netns_captured "$WORK/mh")
+[[ $c -ge 2 ]] || fail "netns walk: $c namespaces captured"
+! grep -q 'netns=""' <(grep '^virtnet_vrrp_advertisements_total' "$WORK/mh") ||
+  fail "the host's own namespace saw the routers' advertisements"
+echo "netns walk: the master's advertisements in $M (vrm) and $B (vrb), $c namespaces captured"
 
 # 3. Without CAP_NET_RAW (root, with it taken out of the bounding set).
 kill -KILL "$EXPORTER_PID"

@@ -9,7 +9,7 @@
 namespace virtnet::vrrp {
 namespace {
 
-const RouterKey kEth0{"eth0", 0, 51, Family::kIpv4};
+const RouterKey kEth0{"eth0", 0, 51, Family::kIpv4, ""};
 
 Advert advert(std::uint8_t last_octet, std::uint8_t priority = 100, double interval = 1) {
   Advert a;
@@ -111,16 +111,25 @@ TEST(VrrpTracker, TwoMastersAlternatingAreSplitBrain) {
   EXPECT_EQ(state_of(t, "10.0.0.1").master_down + state_of(t, "10.0.0.1").late, 0u);
 }
 
-// Routers on two VLANs of one trunk, and on two interfaces, are apart even with one VRID.
+// Routers on two VLANs of one trunk, and in two namespaces, are apart even with one VRID.
 TEST(VrrpTracker, VlansAndInterfacesKeepRoutersApart) {
   Tracker t(16);
-  const RouterKey v10{"eth1", 10, 51, Family::kIpv4}, v20{"eth1", 20, 51, Family::kIpv4};
+  const RouterKey v10{"eth1", 10, 51, Family::kIpv4, ""}, v20{"eth1", 20, 51, Family::kIpv4, ""};
   for (int i = 0; i < 3; ++i) {
     t.observe(v10, advert(1), 1000 + i);
     t.observe(v20, advert(2), 1000.5 + i);
   }
   EXPECT_EQ(masters_of(t, 1002.6, v10), 1);
   EXPECT_EQ(masters_of(t, 1002.6, v20), 1);
+  // Neutron: every router's namespace has its own ha-* interface, often with the same VRID.
+  const RouterKey r1{"ha-1", 0, 1, Family::kIpv4, "qrouter-a"},
+      r2{"ha-1", 0, 1, Family::kIpv4, "qrouter-b"};
+  for (int i = 0; i < 3; ++i) {
+    t.observe(r1, advert(1), 1000 + i);
+    t.observe(r2, advert(2), 1000.5 + i);
+  }
+  EXPECT_EQ(masters_of(t, 1002.6, r1), 1);
+  EXPECT_EQ(masters_of(t, 1002.6, r2), 1);
   for (const auto& [k, r] : t.routers().entries) EXPECT_EQ(r.changes, 0u);
 }
 
@@ -138,7 +147,7 @@ TEST(VrrpTracker, AClockStepBackIsNoGapAndNoAdvertisement) {
 TEST(VrrpTracker, BoundedAndForgetful) {
   Tracker t(2);
   for (std::uint8_t i = 1; i <= 4; ++i) {
-    t.observe({"eth" + std::to_string(i), 0, 51, Family::kIpv4}, advert(i), 1000 + i);
+    t.observe({"eth" + std::to_string(i), 0, 51, Family::kIpv4, ""}, advert(i), 1000 + i);
   }
   auto snap = t.sources();
   EXPECT_EQ(snap.entries.size(), 2u);
@@ -158,7 +167,7 @@ TEST(VrrpTracker, ObserveWhileCollecting) {
   std::thread capture([&] {
     for (int i = 0; i < 20000; ++i) {
       const RouterKey r{"eth" + std::to_string(i % 5), 0, static_cast<std::uint8_t>(1 + i % 3),
-                        Family::kIpv4};
+                        Family::kIpv4, ""};
       t.observe(r, advert(static_cast<std::uint8_t>(1 + i % 2)), 1000 + i * 0.01);
     }
     done = true;
