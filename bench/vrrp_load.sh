@@ -3,7 +3,8 @@
 # advertisement a second each, from keepalived's captured bytes) sent over a veth between two
 # namespaces of the script's own to an exporter capturing in one of them, for D seconds; then the
 # same exporter idle for D seconds. Prints the CPU the advertisements cost (per advertisement and
-# in % of a core), the scrape's size and time, and RSS. Needs root.
+# in % of a core; the idle run is subtracted, so run it on a quiet machine), the scrape's size and
+# time, and RSS. Needs root.
 #   bash bench/vrrp_load.sh [ROUTERS (1000)] [SECONDS (20)] [BUILD_DIR (build-release)]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +14,7 @@ if [[ $BUILD == build-release ]]; then
   cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release >/dev/null
   cmake --build build-release -j"$(nproc)" --target virtnet_exporter >/dev/null
 fi
-TX=vb-vrrp-tx-$$ RXNS=vb-vrrp-rx-$$ PORT=10190
+TX=vb-vrrp-tx-$$ RXNS=vb-vrrp-rx-$$ PORT=10190  # in the receiving namespace: no other listener
 cleanup() {
   [[ -n ${EXP:-} ]] && kill "$EXP" 2>/dev/null || true
   ip netns del "$TX" 2>/dev/null || true
@@ -30,7 +31,10 @@ ip netns exec "$RXNS" "$BUILD/virtnet_exporter" --web.listen-address=127.0.0.1:$
   --collector.disable-defaults --collector.vrrp --collector.vrrp.max-routers=$((R + 16)) \
   >/tmp/vrrp_load.$$.log 2>&1 &
 EXP=$!
-sleep 1
+for _ in $(seq 100); do
+  ip netns exec "$RXNS" curl -sf -o /dev/null "http://127.0.0.1:$PORT/-/ready" && break
+  sleep 0.1
+done
 cpu() { awk '{ print $14 + $15 }' "/proc/$EXP/stat"; }
 scrape_stats() {  # bytes and mean seconds over 10 scrapes
   ip netns exec "$RXNS" bash -c "for i in \$(seq 10); do curl -s -o /dev/null -w '%{size_download} %{time_total}\n' http://127.0.0.1:$PORT/metrics; done" |
@@ -60,7 +64,7 @@ start = time.time()
 for sec in range(seconds):
     for i, fr in enumerate(frames):
         s.send(fr)
-        if i % 100 == 99:  # spread over the second
+        if i % 10 == 9:  # spread over the second, ten at a time
             time.sleep(max(0, start + sec + (i + 1) / routers - time.time()))
     time.sleep(max(0, start + sec + 1 - time.time()))
 PY

@@ -144,8 +144,9 @@ const std::vector<Definition>& definitions() {
        0,
        "0s",
        "critical",
-       {"netns", "interface", "vlan", "vrid", "source"},
-       "VRRP master {source} on {interface} (netns \"{netns}\", VLAN {vlan}, VRID {vrid}) fell "
+       {"netns", "interface", "vlan", "vrid", "address", "source"},
+       "VRRP master {source} of {address} on {interface} (netns \"{netns}\", VLAN {vlan}, VRID "
+       "{vrid}) fell "
        "silent long enough "
        "for a backup to take over: the VIP moved",
        "virtnet_vrrp_last_gap_seconds and virtnet_vrrp_master_changes_total for VRID {vrid}; on "
@@ -160,8 +161,8 @@ const std::vector<Definition>& definitions() {
        1,
        "1m",
        "critical",
-       {"netns", "interface", "vlan", "vrid"},
-       "{value} sources advertise as VRRP master for VRID {vrid} on {interface} (netns "
+       {"netns", "interface", "vlan", "vrid", "address"},
+       "{value} sources advertise as VRRP master of {address} (VRID {vrid}) on {interface} (netns "
        "\"{netns}\", VLAN {vlan}): "
        "split brain, "
        "the VIP is on more than one host",
@@ -215,8 +216,9 @@ const std::vector<Definition>& definitions() {
        0,
        "10m",
        "warning",
-       {"netns", "interface", "vlan", "vrid", "source"},
-       "VRRP master {source} on {interface} (netns \"{netns}\", VLAN {vlan}, VRID {vrid}) misses "
+       {"netns", "interface", "vlan", "vrid", "address", "source"},
+       "VRRP master {source} of {address} on {interface} (netns \"{netns}\", VLAN {vlan}, VRID "
+       "{vrid}) misses "
        "advertisements "
        "({value} late "
        "a second), each a step towards a failover",

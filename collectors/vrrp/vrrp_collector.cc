@@ -2,6 +2,7 @@
 
 #include <linux/capability.h>
 #include <poll.h>
+#include <sys/stat.h>
 
 #include <cerrno>
 #include <chrono>
@@ -9,6 +10,8 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "collectors/vrrp/vrrp_capture.h"
@@ -46,9 +49,11 @@ double unix_now() {
 Labels router_labels(const RouterKey& k) {
   return {{"netns", k.netns},
           {"interface", k.interface},
-          {"vlan", std::to_string(k.vlan)},
+          {"vlan", k.inner_vlan == 0 ? std::to_string(k.vlan)
+                                     : std::to_string(k.vlan) + "." + std::to_string(k.inner_vlan)},
           {"vrid", std::to_string(k.vrid)},
-          {"family", std::string(family_name(k.family))}};
+          {"family", std::string(family_name(k.family))},
+          {"address", k.address}};
 }
 
 // What the capture thread and collect() share; the thread owns it through a shared_ptr so that
@@ -69,108 +74,166 @@ struct Shared {
 };
 
 // The captures, one per namespace ("" the exporter's own): named ones are opened when they appear
-// in netns_dir and closed when they go (looked at every 10 s).
+// in netns_dir and closed when they go (looked at every 10 s). A namespace is known by its file's
+// inode, so one deleted and made again under the same name is captured anew.
 class Captures {
  public:
-  explicit Captures(const std::shared_ptr<Shared>& s) : s_(s) { by_ns_[""] = std::move(s->own); }
+  struct Entry {
+    std::unique_ptr<Capture> capture;
+    ino_t inode = 0;
+  };
+
+  explicit Captures(const std::shared_ptr<Shared>& s) : s_(s) {
+    by_ns_[""].capture = std::move(s->own);
+  }
 
   void rescan() {
     const auto list = list_netns(s_->netns_dir, s_->netns_max);
-    std::string why;
+    std::string why = std::move(failed_);  // captures that stopped since the last rescan
+    failed_.clear();
+    auto add = [&](const std::string& w) { why += (why.empty() ? "" : "; ") + w; };
     if (list.error != 0 && list.error != ENOENT) {
-      why = "cannot list " + s_->netns_dir + ": " + std::strerror(list.error);
-    }
-    if (list.truncated) why += std::string(why.empty() ? "" : "; ") + "more than netns_max";
-    const std::set<std::string> present(list.names.begin(), list.names.end());
-    for (auto it = by_ns_.begin(); it != by_ns_.end();) {
-      if (!it->first.empty() && !present.contains(it->first)) {
-        retired_drops_ += it->second->dropped();
-        it = by_ns_.erase(it);
-      } else {
-        ++it;
+      // Not a reason to drop what is captured: keep every capture until a listing works.
+      add("cannot list " + s_->netns_dir + ": " + std::strerror(list.error));
+    } else {
+      if (list.truncated) add("more than netns_max namespaces");
+      std::map<std::string, ino_t> present;
+      for (const auto& ns : list.names) {
+        struct stat st {};
+        if (::stat((s_->netns_dir + "/" + ns).c_str(), &st) == 0) present[ns] = st.st_ino;
       }
-    }
-    for (const auto& ns : list.names) {
-      if (by_ns_.contains(ns)) continue;
-      std::unique_ptr<Capture> c;
-      const auto r =
-          run_in_netns(s_->netns_dir + "/" + ns, [&] { c = std::make_unique<Capture>(); });
-      if (r.status == NetnsStatus::kOk) {
-        by_ns_[ns] = std::move(c);
-      } else if (r.status == NetnsStatus::kError) {
-        why += std::string(why.empty() ? "" : "; ") + "netns " + ns + ": " + r.error;
+      for (auto it = by_ns_.begin(); it != by_ns_.end();) {
+        auto p = present.find(it->first);
+        if (!it->first.empty() && (p == present.end() || p->second != it->second.inode)) {
+          it = retire(it);
+        } else {
+          ++it;
+        }
+      }
+      for (const auto& [ns, inode] : present) {
+        if (by_ns_.contains(ns)) continue;
+        std::unique_ptr<Capture> c;
+        const auto r =
+            run_in_netns(s_->netns_dir + "/" + ns, [&] { c = std::make_unique<Capture>(); });
+        if (r.status == NetnsStatus::kOk) {
+          by_ns_[ns] = {std::move(c), inode};
+        } else if (r.status == NetnsStatus::kError) {
+          add("netns " + ns + ": " + r.error);
+        }
       }
     }
     s_->captured_netns = by_ns_.size() - 1;
+    changed_ = true;
     std::lock_guard lk(s_->mu);
     if (!why.empty() && why != s_->netns_error) log_warn("vrrp: namespaces", {{"err", why}});
     s_->netns_error = why;
   }
 
+  // A named namespace's capture that failed: closed, reported until the next rescan reopens it.
+  void fail(const std::string& ns, const std::string& why) {
+    failed_ += (failed_.empty() ? "" : "; ") + ("netns " + ns + ": " + why);
+    retire(by_ns_.find(ns));
+    std::lock_guard lk(s_->mu);
+    s_->netns_error = failed_;
+  }
+
   std::uint64_t dropped() {
     std::uint64_t n = retired_drops_;
-    for (auto& [ns, c] : by_ns_) n += c->dropped();
+    for (auto& [ns, e] : by_ns_) n += e.capture->dropped();
     return n;
   }
 
-  std::map<std::string, std::unique_ptr<Capture>>& all() { return by_ns_; }
+  // True once after the set of captures changed.
+  bool changed() { return std::exchange(changed_, false); }
+  std::map<std::string, Entry>& all() { return by_ns_; }
 
  private:
+  std::map<std::string, Entry>::iterator retire(std::map<std::string, Entry>::iterator it) {
+    retired_drops_ += it->second.capture->dropped();
+    s_->tracker.forget_netns(it->first);  // when it comes back, from a fresh baseline
+    changed_ = true;
+    return by_ns_.erase(it);
+  }
+
   std::shared_ptr<Shared> s_;
-  std::map<std::string, std::unique_ptr<Capture>> by_ns_;
+  std::map<std::string, Entry> by_ns_;
   std::uint64_t retired_drops_ = 0;
+  std::string failed_;
+  bool changed_ = true;
 };
 
 void capture_loop(const std::shared_ptr<Shared>& s, const StopSignal& stop) {
   Captures captures(s);
   std::uint64_t logged = 0;
-  auto next_scan = std::chrono::steady_clock::now();
+  const auto second = std::chrono::seconds(1);
+  auto next_scan = std::chrono::steady_clock::now(), next_stats = next_scan + second;
   std::vector<pollfd> fds;
-  std::vector<std::pair<const std::string*, Capture*>> order;
+  std::vector<std::string> order;  // the namespace of fds[i + 1]
+  auto on_frame = [&](const std::string& ns, Capture& c, const Frame& f) {
+    const ParseResult r = parse_frame(f.bytes);
+    if (r.reject != Reject::kNone) {
+      s->tracker.reject(r.reject);
+      // Logged at debug: a flood of bad packets must not flood the log too.
+      if (logged++ < 10) log_debug("vrrp: packet rejected", {{"reason", reject_name(r.reject)}});
+      return;
+    }
+    const double when = f.when > 0 ? f.when : unix_now();
+    const std::string& iface = c.interface_name(f.ifindex, when);
+    if (!s->interfaces.empty() && !s->interfaces.contains(iface)) return;
+    // The kernel keeps the outer tag in metadata; a tag still in the frame is inside it (QinQ),
+    // or the outer one when the kernel left it there.
+    RouterKey key{iface,
+                  f.vlan != 0 ? f.vlan : r.advert.vlan,
+                  r.advert.vrid,
+                  r.advert.family,
+                  ns,
+                  f.vlan != 0 ? r.advert.vlan : std::uint16_t{0},
+                  first_address_text(r.advert)};
+    s->tracker.observe(key, r.advert, when);
+  };
   while (!stop.raised()) {
-    if (s->netns && std::chrono::steady_clock::now() >= next_scan) {
+    const auto now = std::chrono::steady_clock::now();
+    if (s->netns && now >= next_scan) {
       captures.rescan();
-      next_scan = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+      next_scan = now + 10 * second;
     }
-    fds.assign(1, {stop.fd(), POLLIN, 0});
-    order.clear();
-    for (auto& [ns, c] : captures.all()) {
-      fds.push_back({c->fd(), POLLIN, 0});
-      order.emplace_back(&ns, c.get());
-    }
-    const int n = ::poll(fds.data(), fds.size(), 1000);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 || (fds[0].revents & POLLIN)) break;
-    for (std::size_t i = 0; i < order.size(); ++i) {
-      if (!(fds[i + 1].revents & (POLLIN | POLLERR))) continue;
-      const std::string& ns = *order[i].first;
-      Capture& c = *order[i].second;
-      const bool ok = c.dispatch([&](const Frame& f) {
-        const ParseResult r = parse_frame(f.bytes);
-        if (r.reject != Reject::kNone) {
-          s->tracker.reject(r.reject);
-          // Logged at debug: a flood of bad packets must not flood the log too.
-          if (logged++ < 10) {
-            log_debug("vrrp: packet rejected", {{"reason", reject_name(r.reject)}});
-          }
-          return;
-        }
-        const double when = f.when > 0 ? f.when : unix_now();
-        const std::string& iface = c.interface_name(f.ifindex, when);
-        if (!s->interfaces.empty() && !s->interfaces.contains(iface)) return;
-        // The kernel keeps the outer tag in metadata; a tag left in the frame is the next one.
-        const std::uint16_t vlan = f.vlan != 0 ? f.vlan : r.advert.vlan;
-        s->tracker.observe({iface, vlan, r.advert.vrid, r.advert.family, ns}, r.advert, when);
-      });
-      if (!ok) {
-        std::lock_guard lk(s->mu);
-        s->error = (ns.empty() ? "" : "netns " + ns + ": ") + c.error();
-        log_error("vrrp: capture stopped", {{"err", s->error}});
-        return;
+    if (captures.changed()) {
+      fds.assign(1, {stop.fd(), POLLIN, 0});
+      order.clear();
+      for (auto& [ns, e] : captures.all()) {
+        fds.push_back({e.capture->fd(), POLLIN, 0});
+        order.push_back(ns);
       }
     }
-    s->dropped = captures.dropped();
+    for (auto& p : fds) p.revents = 0;
+    const int n = ::poll(fds.data(), fds.size(), 1000);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
+    if (fds[0].revents & POLLIN) break;
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      if (fds[i + 1].revents == 0) continue;
+      const std::string& ns = order[i];
+      Capture& c = *captures.all().at(ns).capture;
+      if (c.dispatch([&](const Frame& f) { on_frame(ns, c, f); })) continue;
+      if (ns.empty()) throw std::runtime_error(c.error());
+      captures.fail(ns, c.error());  // the others go on
+    }
+    if (std::chrono::steady_clock::now() >= next_stats) {
+      s->dropped = captures.dropped();
+      next_stats = std::chrono::steady_clock::now() + second;
+    }
     s->tracker.mark_alive();
+  }
+}
+
+// Whatever stops the capture is the collector's failure reason from then on.
+void capture_thread(const std::shared_ptr<Shared>& s, const StopSignal& stop) {
+  try {
+    capture_loop(s, stop);
+  } catch (const std::exception& e) {
+    std::lock_guard lk(s->mu);
+    s->error = std::string("capture stopped: ") + e.what();
+    log_error("vrrp: capture stopped", {{"err", e.what()}});
   }
 }
 
@@ -190,7 +253,7 @@ class VrrpCollector : public Collector {
   void start() override {
     shared_->own = std::make_unique<Capture>();
     try {
-      thread_.start([s = shared_](const StopSignal& stop) { capture_loop(s, stop); });
+      thread_.start([s = shared_](const StopSignal& stop) { capture_thread(s, stop); });
     } catch (...) {
       shared_->own.reset();  // no socket filling up unread
       throw;

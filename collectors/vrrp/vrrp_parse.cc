@@ -155,6 +155,10 @@ Reject read_vrrp(const Carrier& c, Advert& a) {
   a.family = c.family;
   a.via_ah = c.via_ah;
   std::copy(c.source.begin(), c.source.end(), a.source.begin());
+  if (a.addresses > 0) {
+    const Bytes first = v.subspan(8, addr_len);
+    std::copy(first.begin(), first.end(), a.first_address.begin());
+  }
   return Reject::kNone;
 }
 
@@ -214,10 +218,18 @@ ParseResult parse_frame(std::span<const std::uint8_t> frame) {
   return r;
 }
 
-std::string source_text(const Advert& a) {
+namespace {
+std::string address_text(Family f, const std::array<std::uint8_t, 16>& addr) {
   char buf[INET6_ADDRSTRLEN] = {};
-  inet_ntop(a.family == Family::kIpv4 ? AF_INET : AF_INET6, a.source.data(), buf, sizeof buf);
+  inet_ntop(f == Family::kIpv4 ? AF_INET : AF_INET6, addr.data(), buf, sizeof buf);
   return buf;
+}
+}  // namespace
+
+std::string source_text(const Advert& a) { return address_text(a.family, a.source); }
+
+std::string first_address_text(const Advert& a) {
+  return a.addresses > 0 ? address_text(a.family, a.first_address) : std::string();
 }
 
 double master_down_interval(int version, int priority, double interval_seconds) {

@@ -15,8 +15,11 @@ enum class Family : std::uint8_t { kIpv4, kIpv6 };
 struct Advert {
   Family family = Family::kIpv4;
   std::array<std::uint8_t, 16> source{};  // 4 bytes used for IPv4
-  std::uint16_t vlan = 0;                 // the outermost VLAN tag left in the frame; 0: none
-  std::uint8_t version = 0;               // 2 or 3
+  // The first virtual address advertised (all zero when none): routers that share a VRID on one
+  // link (unicast clusters, Octavia's VRID 1 everywhere) differ by it.
+  std::array<std::uint8_t, 16> first_address{};
+  std::uint16_t vlan = 0;    // the outermost VLAN tag left in the frame; 0: none
+  std::uint8_t version = 0;  // 2 or 3
   std::uint8_t vrid = 0;
   std::uint8_t priority = 0;
   std::uint8_t addresses = 0;
@@ -52,8 +55,9 @@ struct ParseResult {
 // tags left in the frame are skipped); never throws, never reads past `frame`.
 ParseResult parse_frame(std::span<const std::uint8_t> frame);
 
-// "192.0.2.1" or the RFC 5952 text of an IPv6 address.
+// "192.0.2.1" or the RFC 5952 text of an IPv6 address; "" for no address advertised.
 std::string source_text(const Advert& a);
+std::string first_address_text(const Advert& a);
 
 // RFC 3768 / RFC 5798: the time after which a backup takes over when the master is silent,
 // Master_Down_Interval = 3 x interval + Skew_Time, computed with the advertised priority (a

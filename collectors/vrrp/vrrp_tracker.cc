@@ -12,12 +12,16 @@ std::size_t mix(std::size_t h, std::size_t v) {
 
 enum class Verdict { kNone, kLate, kMasterDown };
 
+// A silence longer than this many intervals is the router leaving sight (a namespace or tap gone
+// and back, an instance migrated away and back), not a failure seen: a new baseline.
+constexpr double kOutOfSight = 30;
+
 }  // namespace
 
 std::size_t KeyHash::operator()(const RouterKey& k) const {
-  return mix(mix(mix(mix(std::hash<std::string>{}(k.interface), k.vlan), k.vrid),
-                 static_cast<std::size_t>(k.family)),
-             std::hash<std::string>{}(k.netns));
+  std::size_t h = mix(mix(std::hash<std::string>{}(k.interface), k.vlan), k.vrid);
+  h = mix(mix(h, static_cast<std::size_t>(k.family)), std::hash<std::string>{}(k.netns));
+  return mix(mix(h, k.inner_vlan), std::hash<std::string>{}(k.address));
 }
 
 std::size_t KeyHash::operator()(const SourceKey& k) const {
@@ -32,7 +36,7 @@ void Tracker::observe(const RouterKey& router, const Advert& a, double when) {
   const std::string source = source_text(a);
   std::lock_guard lk(observe_mu_);
   // Judge the silence before this advertisement, and whose it was: the router's last source's.
-  bool backwards = false, change = false;
+  bool backwards = false, change = false, duplicate = false;
   std::string silent;
   Verdict verdict = Verdict::kNone;
   double gap = 0;
@@ -45,11 +49,20 @@ void Tracker::observe(const RouterKey& router, const Advert& a, double when) {
       if (gap < 0) {
         backwards = true;  // a clock step: no silence to judge; start again from here
         change = false;
-      } else if (r.last_priority == 0) {
-        // The master resigned (priority 0): whoever follows, that is a handover, not a silence.
-      } else if (change) {
+      } else if (!change && gap < i / 4 && a.priority == r.last_priority) {
+        // A copy: unicast to each peer in turn, or lo's frames seen going out and coming in.
+        duplicate = true;
+        return;
+      }
+      if (change) {
         ++r.changes;
         r.backup_heard = true;
+      }
+      if (backwards || gap > kOutOfSight * i) {
+        // No silence to judge.
+      } else if (r.last_priority == 0) {
+        // The master resigned (priority 0): whoever follows, a handover, not a silence.
+      } else if (change) {
         // Another source took over after the master fell silent; straight after it, it preempted
         // (or the two alternate: split brain, seen in masters).
         if (gap > 2 * i) verdict = Verdict::kMasterDown;
@@ -65,6 +78,7 @@ void Tracker::observe(const RouterKey& router, const Advert& a, double when) {
     r.last_interval = a.interval_seconds;
     r.last_master_down = master_down_interval(a.version, a.priority, a.interval_seconds);
   });
+  if (duplicate) return;
   if (backwards) reject(Reject::kClock);
   auto judge = [&](SourceState& s) {
     s.last_gap = gap;
@@ -78,6 +92,7 @@ void Tracker::observe(const RouterKey& router, const Advert& a, double when) {
     if (continued) judge(s);
     if (!backwards) ++s.adverts;  // a stepped-back one is only a new baseline
     if (s.last_seen == 0 || when - s.last_seen > s.master_down_interval()) s.since = when;
+    s.prev_seen = s.last_seen;
     s.last_seen = when;
     s.version = a.version;
     s.priority = a.priority;
@@ -85,6 +100,12 @@ void Tracker::observe(const RouterKey& router, const Advert& a, double when) {
     s.via_ah = a.via_ah;
     s.interval = a.interval_seconds;
   });
+}
+
+void Tracker::forget_netns(const std::string& netns) {
+  sources_.erase_if(
+      [&](const SourceKey& k, const SourceState&) { return k.router.netns == netns; });
+  routers_.erase_if([&](const RouterKey& k, const RouterState&) { return k.netns == netns; });
 }
 
 void Tracker::forget_before(double cutoff) {
@@ -102,7 +123,9 @@ std::vector<std::pair<RouterKey, int>> masters(
     for (const SourceState* s : list) {
       if (s->priority == 0 || now - s->last_seen > s->master_down_interval()) continue;
       bool superseded = false;
-      for (const SourceState* t : list) superseded |= t != s && t->since > s->last_seen;
+      for (const SourceState* t : list) {
+        superseded |= t != s && (t->since > s->last_seen || t->prev_seen > s->last_seen);
+      }
       if (!superseded) ++n;
     }
     out.emplace_back(router, n);

@@ -15,13 +15,16 @@
 namespace virtnet::vrrp {
 
 // A virtual router as seen on one interface of one network namespace: VRIDs are per link (per
-// VLAN on a trunk) and per address family.
+// VLAN on a trunk) and per address family, and clusters that share one on a link (unicast
+// clusters; Octavia uses VRID 1 for all) differ by the addresses they advertise.
 struct RouterKey {
   std::string interface;
   std::uint16_t vlan = 0;  // 0: untagged
   std::uint8_t vrid = 0;
   Family family = Family::kIpv4;
-  std::string netns;  // "": the exporter's own network namespace
+  std::string netns;             // "": the exporter's own network namespace
+  std::uint16_t inner_vlan = 0;  // QinQ: the tag inside `vlan`; 0: none
+  std::string address;           // the first virtual address advertised ("" none)
   bool operator==(const RouterKey&) const = default;
   auto operator<=>(const RouterKey&) const = default;
 };
@@ -49,6 +52,7 @@ struct SourceState {
   std::uint64_t late = 0;
   double last_gap = 0;   // its last silence as master, seconds (see above)
   double last_seen = 0;  // Unix time of its last advertisement
+  double prev_seen = 0;  // and of the one before
   double since = 0;      // start of its current run (no silence past its Master_Down_Interval)
   std::uint8_t version = 0, priority = 0, auth_type = 0;
   bool via_ah = false;
@@ -76,6 +80,8 @@ class Tracker {
   std::uint64_t rejected(Reject r) const { return rejected_[static_cast<std::size_t>(r)].load(); }
   // Sources and routers not heard since `cutoff` (Unix time) are forgotten.
   void forget_before(double cutoff);
+  // Everything heard in a namespace whose capture closed: when it comes back, from scratch.
+  void forget_netns(const std::string& netns);
 
   BoundedState<SourceKey, SourceState, KeyHash>::Snapshot sources() const {
     return sources_.snapshot();
@@ -93,8 +99,9 @@ class Tracker {
 };
 
 // How many sources of each router act as master at `now`: heard within their Master_Down_Interval
-// with a priority above 0, and silent since another source began its run (a master preempted
-// stops counting at once; two that go on advertising over each other both count: split brain).
+// with a priority above 0, and not silent since another source began a run or advertised twice
+// (a master preempted, or a node that lost an election, stops counting at once; two that go on
+// advertising over each other both count: split brain).
 std::vector<std::pair<RouterKey, int>> masters(
     const std::vector<std::pair<SourceKey, SourceState>>& sources, double now);
 

@@ -66,8 +66,8 @@ VRRP_PID=$(cat "$WORK/master-vrrp.pid")
 NETNS=$M start_exporter "$EXPORTER" --collector.disable-defaults --collector.vrrp --log.level=debug
 sleep 3.5
 NETNS=$M scrape >"$WORK/m1"
-S='{netns="",interface="vrm",vlan="0",vrid="51",family="ipv4",source="10.99.0.1"}'
-R='{netns="",interface="vrm",vlan="0",vrid="51",family="ipv4"}'
+S='{netns="",interface="vrm",vlan="0",vrid="51",family="ipv4",address="10.99.0.100",source="10.99.0.1"}'
+R='{netns="",interface="vrm",vlan="0",vrid="51",family="ipv4",address="10.99.0.100"}'
 expect_value 'virtnet_scrape_collector_success{collector="vrrp"}' 1 "$WORK/m1"
 n=$(value "virtnet_vrrp_advertisements_total$S" "$WORK/m1")
 [[ $n != absent && $n -ge 2 ]] || fail "master's advertisements over 3.5 s: $n"
@@ -75,7 +75,7 @@ expect_value "virtnet_vrrp_master_down_gaps_total$S" 0 "$WORK/m1"
 expect_value "virtnet_vrrp_advertisement_interval_seconds$S" 1 "$WORK/m1"
 expect_value "virtnet_vrrp_priority$S" 150 "$WORK/m1"
 expect_value "virtnet_vrrp_masters$R" 1 "$WORK/m1"
-grep -q "^virtnet_vrrp_router_info{netns=\"\",interface=\"vrm\",vlan=\"0\",vrid=\"51\",family=\"ipv4\",source=\"10.99.0.1\",version=\"2\",auth_type=\"simple\"} 1" \
+grep -q "^virtnet_vrrp_router_info{netns=\"\",interface=\"vrm\",vlan=\"0\",vrid=\"51\",family=\"ipv4\",address=\"10.99.0.100\",source=\"10.99.0.1\",version=\"2\",auth_type=\"simple\"} 1" \
   "$WORK/m1" || fail "router_info: $(grep router_info "$WORK/m1")"
 promtool check metrics <"$WORK/m1" || fail "promtool check metrics on the VRRP series"
 echo "steady: $n advertisements from the master in 3.5 s, no gap, one master"
@@ -93,24 +93,24 @@ s.bind(("vrb", 0))
 for _ in range(3):
     s.send(single)
     s.send(qinq)
-    time.sleep(0.2)
+    time.sleep(0.4)  # more than a quarter interval apart: not copies
 PY
 sleep 0.5
 NETNS=$M scrape >"$WORK/mv"
-for v in 30 31; do
-  expect_value "virtnet_vrrp_advertisements_total{netns=\"\",interface=\"vrm\",vlan=\"$v\",vrid=\"51\",family=\"ipv4\",source=\"10.99.0.1\"}" \
+for v in 30 31.40; do
+  expect_value "virtnet_vrrp_advertisements_total{netns=\"\",interface=\"vrm\",vlan=\"$v\",vrid=\"51\",family=\"ipv4\",address=\"10.99.0.100\",source=\"10.99.0.1\"}" \
     3 "$WORK/mv"
 done
 expect_value "virtnet_vrrp_masters$R" 1 "$WORK/mv"
-echo "VLANs: 3 tagged advertisements each on VLAN 30 (tag in metadata) and 31 (QinQ), apart from VLAN 0"
+echo "VLANs: 3 tagged advertisements each on VLAN 30 (tag in metadata) and 31.40 (QinQ), apart from VLAN 0"
 
 # 2. The master paused across a diagnose watch; the running exporter sees it too.
 rc=0
-ip netns exec "$M" "$EXPORTER" diagnose --watch 12s --output json --collector.disable-defaults \
+ip netns exec "$M" "$EXPORTER" diagnose --watch 14s --output json --collector.disable-defaults \
   --collector.vrrp --log.level=debug >"$WORK/diag.json" 2>"$WORK/diag.err" &
 DIAG=$!
 PIDS+=("$DIAG")
-sleep 1.5
+sleep 3 # diagnose has heard the master (every second) before it falls silent
 kill -STOP "$VRRP_PID"
 sleep 5
 kill -CONT "$VRRP_PID"
@@ -120,13 +120,13 @@ wait "$DIAG" || rc=$?
 import json, sys
 f = json.load(open(sys.argv[1]))["findings"]
 assert f and f[0]["alert"] == "VirtnetVrrpMasterDownGap", f
-assert f[0]["culprit"] == {"netns": "", "interface": "vrm", "vlan": "0", "vrid": "51", "source": "10.99.0.1"}, f[0]
+assert f[0]["culprit"] == {"netns": "", "interface": "vrm", "vlan": "0", "vrid": "51", "address": "10.99.0.100", "source": "10.99.0.1"}, f[0]
 assert f[0]["severity"] == "critical" and "run-queue" in f[0]["next_check"], f[0]
 assert not [x for x in f if x["alert"] == "VirtnetVrrpSplitBrain"], f
 PY
 NETNS=$M scrape >"$WORK/m2"
 expect_value "virtnet_vrrp_master_down_gaps_total$S" 1 "$WORK/m2"
-gap=$(value "virtnet_vrrp_advertisements_total{netns=\"\",interface=\"vrm\",vlan=\"0\",vrid=\"51\",family=\"ipv4\",source=\"10.99.0.2\"}" "$WORK/m2")
+gap=$(value "virtnet_vrrp_advertisements_total{netns=\"\",interface=\"vrm\",vlan=\"0\",vrid=\"51\",family=\"ipv4\",address=\"10.99.0.100\",source=\"10.99.0.2\"}" "$WORK/m2")
 [[ $gap != absent && $gap -ge 1 ]] || fail "the backup never advertised during the pause: $gap"
 changes=$(value "virtnet_vrrp_master_changes_total$R" "$WORK/m2")
 [[ $changes -ge 2 ]] || fail "failover and return: $changes master changes, want >= 2"
@@ -154,7 +154,7 @@ scrape >"$WORK/mh"
 expect_value 'virtnet_scrape_collector_success{collector="vrrp"}' 1 "$WORK/mh"
 for side in "$M vrm" "$B vrb"; do
   read -r ns ifc <<<"$side"
-  n=$(value "virtnet_vrrp_advertisements_total{netns=\"$ns\",interface=\"$ifc\",vlan=\"0\",vrid=\"51\",family=\"ipv4\",source=\"10.99.0.1\"}" "$WORK/mh")
+  n=$(value "virtnet_vrrp_advertisements_total{netns=\"$ns\",interface=\"$ifc\",vlan=\"0\",vrid=\"51\",family=\"ipv4\",address=\"10.99.0.100\",source=\"10.99.0.1\"}" "$WORK/mh")
   [[ $n != absent && $n -ge 1 ]] || fail "netns walk: no advertisements on $ifc in $ns: $(grep advertisements_total "$WORK/mh")"
 done
 c=$(value virtnet_vrrp_netns_captured "$WORK/mh")
@@ -162,6 +162,57 @@ c=$(value virtnet_vrrp_netns_captured "$WORK/mh")
 ! grep -q 'netns=""' <(grep '^virtnet_vrrp_advertisements_total' "$WORK/mh") ||
   fail "the host's own namespace saw the routers' advertisements"
 echo "netns walk: the master's advertisements in $M (vrm) and $B (vrb), $c namespaces captured"
+
+# A namespace made after the start is found at a rescan (every 10 s); deleted and made again under
+# the same name, it is captured anew, from scratch (3 advertisements, not 6).
+X=vt-vrrp-x-$$
+inject_in_x() {  # 3 keepalived advertisements from xa to xb inside X
+  ip netns exec "$X" /usr/bin/python3 - "$SRC_DIR/tests/fixtures/vrrp/v2_ipv4_vrid51.bin" <<'PY'
+import socket, sys, time
+f = open(sys.argv[1], "rb").read()
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("xa", 0))
+for _ in range(3):
+    s.send(f)
+    time.sleep(0.4)
+PY
+}
+XS="virtnet_vrrp_advertisements_total{netns=\"$X\",interface=\"xb\",vlan=\"0\",vrid=\"51\",family=\"ipv4\",address=\"10.99.0.100\",source=\"10.99.0.1\"}"
+make_x() {
+  ip netns add "$X"
+  ip -n "$X" link add xa type veth peer name xb
+  ip -n "$X" link set xa up
+  ip -n "$X" link set xb up
+}
+wait_scrape() {  # wait_scrape WHAT CONDITION...: scrapes until the condition holds (15 s at most)
+  local what=$1 i
+  shift
+  for i in $(seq 30); do
+    scrape >"$WORK/mx"
+    if "$@"; then return 0; fi
+    sleep 0.5
+  done
+  fail "netns rescans: $what"
+}
+CLEANUPS+=("ip netns del $X 2>/dev/null")
+make_x
+wait_scrape "$X not opened" grep -q "^virtnet_vrrp_netns_captured $((c + 1))$" "$WORK/mx"
+inject_in_x
+sleep 0.3
+scrape >"$WORK/mx"
+expect_value "$XS" 3 "$WORK/mx"
+# Deleted and made again at once, under the same name: within one rescan the old capture must go
+# (its series forgotten) and a new one open in the new namespace.
+ip netns del "$X"
+make_x
+wait_scrape "the re-made $X kept the old capture" \
+  bash -c "[[ \$(awk -v s='$XS' 'index(\$0, s \" \") == 1' '$WORK/mx') == '' ]]"
+wait_scrape "the re-made $X not opened" grep -q "^virtnet_vrrp_netns_captured $((c + 1))$" "$WORK/mx"
+inject_in_x
+sleep 0.3
+scrape >"$WORK/mx"
+expect_value "$XS" 3 "$WORK/mx"
+echo "netns rescans: $X found when made, captured anew when made again (3 advertisements, not 6)"
 
 # 3. Without CAP_NET_RAW (root, with it taken out of the bounding set).
 kill -KILL "$EXPORTER_PID"

@@ -9,7 +9,7 @@
 namespace virtnet::vrrp {
 namespace {
 
-const RouterKey kEth0{"eth0", 0, 51, Family::kIpv4, ""};
+const RouterKey kEth0{"eth0", 0, 51, Family::kIpv4, "", 0, ""};
 
 Advert advert(std::uint8_t last_octet, std::uint8_t priority = 100, double interval = 1) {
   Advert a;
@@ -70,7 +70,8 @@ TEST(VrrpTracker, ATakeoverIsTheSilentMastersAndAPreemptionNobodys) {
   EXPECT_EQ(b.master_down + b.late, 0u);
   EXPECT_EQ(m.late, 0u);
   for (const auto& [k, r] : t.routers().entries) EXPECT_EQ(r.changes, 2u);
-  // Much later the backup takes over again: its own long absence is not a silence of its.
+  // Later the master falls silent again: its silence again; the backup's long absence is none.
+  for (int i = 1009; i <= 1596; ++i) t.observe(kEth0, advert(1, 150), i);
   t.observe(kEth0, advert(2, 100), 1600.0);
   EXPECT_EQ(state_of(t, "10.0.0.2").master_down, 0u);
   EXPECT_EQ(state_of(t, "10.0.0.1").master_down, 2u);
@@ -98,6 +99,7 @@ TEST(VrrpTracker, AResignationIsAHandover) {
   t.observe(kEth0, advert(1, 150), 1301);  // back five minutes later, preempting
   EXPECT_EQ(state_of(t, "10.0.0.1").master_down, 0u);
   EXPECT_EQ(state_of(t, "10.0.0.2").master_down, 0u);
+  for (const auto& [k, r] : t.routers().entries) EXPECT_EQ(r.changes, 2u);  // a handover, a return
 }
 
 TEST(VrrpTracker, TwoMastersAlternatingAreSplitBrain) {
@@ -114,7 +116,8 @@ TEST(VrrpTracker, TwoMastersAlternatingAreSplitBrain) {
 // Routers on two VLANs of one trunk, and in two namespaces, are apart even with one VRID.
 TEST(VrrpTracker, VlansAndInterfacesKeepRoutersApart) {
   Tracker t(16);
-  const RouterKey v10{"eth1", 10, 51, Family::kIpv4, ""}, v20{"eth1", 20, 51, Family::kIpv4, ""};
+  const RouterKey v10{"eth1", 10, 51, Family::kIpv4, "", 0, ""},
+      v20{"eth1", 20, 51, Family::kIpv4, "", 0, ""};
   for (int i = 0; i < 3; ++i) {
     t.observe(v10, advert(1), 1000 + i);
     t.observe(v20, advert(2), 1000.5 + i);
@@ -122,14 +125,66 @@ TEST(VrrpTracker, VlansAndInterfacesKeepRoutersApart) {
   EXPECT_EQ(masters_of(t, 1002.6, v10), 1);
   EXPECT_EQ(masters_of(t, 1002.6, v20), 1);
   // Neutron: every router's namespace has its own ha-* interface, often with the same VRID.
-  const RouterKey r1{"ha-1", 0, 1, Family::kIpv4, "qrouter-a"},
-      r2{"ha-1", 0, 1, Family::kIpv4, "qrouter-b"};
+  const RouterKey r1{"ha-1", 0, 1, Family::kIpv4, "qrouter-a", 0, ""},
+      r2{"ha-1", 0, 1, Family::kIpv4, "qrouter-b", 0, ""};
   for (int i = 0; i < 3; ++i) {
     t.observe(r1, advert(1), 1000 + i);
     t.observe(r2, advert(2), 1000.5 + i);
   }
   EXPECT_EQ(masters_of(t, 1002.6, r1), 1);
   EXPECT_EQ(masters_of(t, 1002.6, r2), 1);
+  for (const auto& [k, r] : t.routers().entries) EXPECT_EQ(r.changes, 0u);
+}
+
+// Unicast to two peers: each advertisement twice, microseconds apart. One advertisement, and the
+// gap is the interval, not the microseconds.
+TEST(VrrpTracker, CopiesAreOneAdvertisement) {
+  Tracker t(16);
+  for (int i = 0; i < 5; ++i) {
+    t.observe(kEth0, advert(1), 1000 + i);
+    t.observe(kEth0, advert(1), 1000 + i + 1e-5);
+  }
+  const auto s = state_of(t, "10.0.0.1");
+  EXPECT_EQ(s.adverts, 5u);
+  EXPECT_DOUBLE_EQ(s.last_gap, 1.0);
+}
+
+// A router out of sight for long (its namespace gone and back, an instance migrated away and
+// back): a new baseline, not a silence seen.
+TEST(VrrpTracker, LongOutOfSightIsANewBaseline) {
+  Tracker t(16);
+  t.observe(kEth0, advert(1), 1000);
+  t.observe(kEth0, advert(1), 1600);
+  t.observe(kEth0, advert(2), 2200);
+  const auto s = state_of(t, "10.0.0.1");
+  EXPECT_EQ(s.master_down + s.late, 0u);
+  for (const auto& [k, r] : t.routers().entries) EXPECT_EQ(r.changes, 1u);
+}
+
+// keepalived's reply to a backup's blip forces an election: the loser advertises once or twice,
+// then the winner twice; the loser stops counting at once.
+TEST(VrrpTracker, AnElectionsLoserStopsCounting) {
+  Tracker t(16);
+  for (int i = 0; i < 5; ++i) t.observe(kEth0, advert(1, 150), 1000 + i);
+  t.observe(kEth0, advert(2, 100), 1004.2);  // the backup, briefly thinking itself master
+  t.observe(kEth0, advert(1, 150), 1004.3);  // forced election
+  EXPECT_EQ(masters_of(t, 1004.35), 2);      // one interval's doubt
+  t.observe(kEth0, advert(1, 150), 1005.3);
+  EXPECT_EQ(masters_of(t, 1005.4), 1);
+}
+
+// Clusters that share VRID 1 on one link (Octavia) differ by their virtual address.
+TEST(VrrpTracker, ClustersSharingAVridOnALinkStayApart) {
+  Tracker t(16);
+  RouterKey a = kEth0, b = kEth0;
+  a.address = "192.0.2.10";
+  b.address = "192.0.2.20";
+  for (int i = 0; i < 3; ++i) {
+    t.observe(a, advert(1), 1000 + i);
+    t.observe(b, advert(2), 1000.5 + i);
+  }
+  EXPECT_EQ(masters_of(t, 1002.6, a), 1);
+  EXPECT_EQ(masters_of(t, 1002.6, b), 1);
   for (const auto& [k, r] : t.routers().entries) EXPECT_EQ(r.changes, 0u);
 }
 
@@ -147,7 +202,7 @@ TEST(VrrpTracker, AClockStepBackIsNoGapAndNoAdvertisement) {
 TEST(VrrpTracker, BoundedAndForgetful) {
   Tracker t(2);
   for (std::uint8_t i = 1; i <= 4; ++i) {
-    t.observe({"eth" + std::to_string(i), 0, 51, Family::kIpv4, ""}, advert(i), 1000 + i);
+    t.observe({"eth" + std::to_string(i), 0, 51, Family::kIpv4, "", 0, ""}, advert(i), 1000 + i);
   }
   auto snap = t.sources();
   EXPECT_EQ(snap.entries.size(), 2u);
@@ -166,8 +221,13 @@ TEST(VrrpTracker, ObserveWhileCollecting) {
   std::atomic<bool> done{false};
   std::thread capture([&] {
     for (int i = 0; i < 20000; ++i) {
-      const RouterKey r{"eth" + std::to_string(i % 5), 0, static_cast<std::uint8_t>(1 + i % 3),
-                        Family::kIpv4, ""};
+      const RouterKey r{"eth" + std::to_string(i % 5),
+                        0,
+                        static_cast<std::uint8_t>(1 + i % 3),
+                        Family::kIpv4,
+                        "",
+                        0,
+                        ""};
       t.observe(r, advert(static_cast<std::uint8_t>(1 + i % 2)), 1000 + i * 0.01);
     }
     done = true;
