@@ -132,7 +132,7 @@ class Captures {
   // A named namespace's capture that failed: closed, reported until the next rescan reopens it.
   void fail(const std::string& ns, const std::string& why) {
     failed_ += (failed_.empty() ? "" : "; ") + ("netns " + ns + ": " + why);
-    retire(by_ns_.find(ns));
+    if (auto it = by_ns_.find(ns); it != by_ns_.end()) retire(it);
     std::lock_guard lk(s_->mu);
     s_->netns_error = failed_;
   }
