@@ -1,3 +1,4 @@
+#include "collectors/bpdu/bpdu_collector.h"
 #include "collectors/links/links_collector.h"
 #include "collectors/process/process_collector.h"
 #include "collectors/qemu/qemu_collector.h"
@@ -9,7 +10,7 @@ namespace virtnet {
 
 std::vector<CollectorInfo> builtin_collectors() {
   return {sockstat::sockstat_info(), process::process_info(), links::links_info(),
-          qemu::qemu_info(), vrrp::vrrp_info()};
+          qemu::qemu_info(),         vrrp::vrrp_info(),       bpdu::bpdu_info()};
 }
 
 }  // namespace virtnet

@@ -153,6 +153,22 @@ const std::vector<Definition>& definitions() {
        "the master's host: was keepalived stopped or starved of CPU (run-queue wait of the "
        "instance's vCPUs, virtnet_qemu_run_queue_wait_seconds_total; vhost-net of its taps)?",
        true},
+      {"VirtnetBpduFromInstance",
+       "virtnet_bpdu_instance_frames_total",
+       {},
+       Kind::kRate,
+       Cmp::kGt,
+       0,
+       "0s",
+       "critical",
+       {"interface"},
+       "an instance sends spanning-tree BPDUs through its tap {interface}: a bridge with STP off "
+       "forwards them, and the switch's BPDU guard may shut this host's uplink",
+       "virtnet_bpdu_frames_total by interface with direction sent (the uplinks that carry them "
+       "out); the "
+       "instance on {interface} (virsh domiflist, or the port's device in Neutron): a bridge or "
+       "STP running in the guest; then port security or a BPDU filter on the tap",
+       true},
       {"VirtnetVrrpSplitBrain",
        "virtnet_vrrp_masters",
        {},

@@ -1,8 +1,8 @@
 #include "exporter/scraper.h"
 
-#include <algorithm>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include "exporter/collector_worker.h"
 #include "exporter/logging.h"
@@ -168,6 +168,7 @@ std::vector<prometheus::MetricFamily> Scraper::scrape(std::optional<double> scra
   }
 
   std::vector<prometheus::MetricFamily> out;
+  std::unordered_map<std::string, std::size_t> family_index;
   MetricSink meta;
   std::vector<CollectorStatusView> updates;
   for (std::size_t k = 0; k < wanted.size(); ++k) {
@@ -192,7 +193,16 @@ std::vector<prometheus::MetricFamily> Scraper::scrape(std::optional<double> scra
       r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
       r.finished = Clock::now();
     }
-    for (auto& f : r.families) out.push_back(std::move(f));
+    for (auto& f : r.families) {
+      // Series shared by collectors (virtnet_background_*) go into one family: the text format
+      // allows one HELP and TYPE per name.
+      auto [it, fresh] = family_index.try_emplace(f.name, out.size());
+      if (fresh) {
+        out.push_back(std::move(f));
+      } else {
+        for (auto& metric : f.metric) out[it->second].metric.push_back(std::move(metric));
+      }
+    }
     meta.gauge("virtnet_scrape_collector_duration_seconds",
                "virtnet_exporter: Duration of a collector scrape.", r.seconds,
                {{"collector", name}});

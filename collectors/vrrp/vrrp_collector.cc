@@ -14,16 +14,21 @@
 #include <utility>
 #include <vector>
 
-#include "collectors/vrrp/vrrp_capture.h"
 #include "collectors/vrrp/vrrp_tracker.h"
 #include "exporter/logging.h"
 #include "exporter/sources/netns.h"
+#include "exporter/sources/packet_capture.h"
 
 namespace virtnet::vrrp {
 
 namespace {
 
 std::string m(std::string_view suffix) { return metric_name("virtnet_vrrp_", suffix); }
+
+// VRRP, and AH that may carry it; behind a tag left in the frame (QinQ's inner one) too.
+constexpr const char* kVrrpFilter =
+    "ip proto 112 or ip6 proto 112 or ip proto 51 or ip6 proto 51 or "
+    "(vlan and (ip proto 112 or ip6 proto 112 or ip proto 51 or ip6 proto 51))";
 
 std::string_view family_name(Family f) { return f == Family::kIpv4 ? "ipv4" : "ipv6"; }
 
@@ -61,8 +66,8 @@ Labels router_labels(const RouterKey& k) {
 struct Shared {
   explicit Shared(std::size_t cap) : tracker(cap) {}
   Tracker tracker;
-  std::unique_ptr<Capture> own;      // the exporter's namespace, opened by start()
-  std::set<std::string> interfaces;  // empty: all
+  std::unique_ptr<PacketCapture> own;  // the exporter's namespace, opened by start()
+  std::set<std::string> interfaces;    // empty: all
   bool netns = false;
   std::string netns_dir;
   std::size_t netns_max = 0;
@@ -79,7 +84,7 @@ struct Shared {
 class Captures {
  public:
   struct Entry {
-    std::unique_ptr<Capture> capture;
+    std::unique_ptr<PacketCapture> capture;
     ino_t inode = 0;
   };
 
@@ -112,9 +117,9 @@ class Captures {
       }
       for (const auto& [ns, inode] : present) {
         if (by_ns_.contains(ns)) continue;
-        std::unique_ptr<Capture> c;
-        const auto r =
-            run_in_netns(s_->netns_dir + "/" + ns, [&] { c = std::make_unique<Capture>(); });
+        std::unique_ptr<PacketCapture> c;
+        const auto r = run_in_netns(s_->netns_dir + "/" + ns,
+                                    [&] { c = std::make_unique<PacketCapture>(kVrrpFilter); });
         if (r.status == NetnsStatus::kOk) {
           by_ns_[ns] = {std::move(c), inode};
         } else if (r.status == NetnsStatus::kError) {
@@ -169,7 +174,7 @@ void capture_loop(const std::shared_ptr<Shared>& s, const StopSignal& stop) {
   auto next_scan = std::chrono::steady_clock::now(), next_stats = next_scan + second;
   std::vector<pollfd> fds;
   std::vector<std::string> order;  // the namespace of fds[i + 1]
-  auto on_frame = [&](const std::string& ns, Capture& c, const Frame& f) {
+  auto on_frame = [&](const std::string& ns, PacketCapture& c, const Frame& f) {
     const ParseResult r = parse_frame(f.bytes);
     if (r.reject != Reject::kNone) {
       s->tracker.reject(r.reject);
@@ -213,7 +218,7 @@ void capture_loop(const std::shared_ptr<Shared>& s, const StopSignal& stop) {
     for (std::size_t i = 0; i < order.size(); ++i) {
       if (fds[i + 1].revents == 0) continue;
       const std::string& ns = order[i];
-      Capture& c = *captures.all().at(ns).capture;
+      PacketCapture& c = *captures.all().at(ns).capture;
       if (c.dispatch([&](const Frame& f) { on_frame(ns, c, f); })) continue;
       if (ns.empty()) throw std::runtime_error(c.error());
       captures.fail(ns, c.error());  // the others go on
@@ -251,7 +256,7 @@ class VrrpCollector : public Collector {
   std::string_view name() const override { return "vrrp"; }
 
   void start() override {
-    shared_->own = std::make_unique<Capture>();
+    shared_->own = std::make_unique<PacketCapture>(kVrrpFilter);
     try {
       thread_.start([s = shared_](const StopSignal& stop) { capture_thread(s, stop); });
     } catch (...) {

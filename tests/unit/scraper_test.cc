@@ -80,6 +80,34 @@ TEST(Scraper, FastCollectorAndMetaMetrics) {
   EXPECT_GT(sample(f2, "process_open_fds"), 0);
 }
 
+// Two collectors exporting one shared series name (virtnet_background_*): one family, one HELP.
+class Shares : public Collector {
+ public:
+  explicit Shares(std::string n) : name_(std::move(n)) {}
+  std::string_view name() const override { return name_; }
+  CollectStatus collect(MetricSink& out) override {
+    out.gauge("virtnet_shared_value", "Shared.", 1, {{"collector", name_}});
+    return CollectStatus::kOk;
+  }
+  std::string name_;
+};
+
+TEST(Scraper, ASeriesNameSharedByCollectorsIsOneFamily) {
+  std::vector<std::unique_ptr<Collector>> cs;
+  cs.push_back(std::make_unique<Shares>("a"));
+  cs.push_back(std::make_unique<Shares>("b"));
+  Scraper s(1s);
+  s.set_collectors(slots(std::move(cs)), {});
+  const auto fams = s.scrape(std::nullopt);
+  int n = 0;
+  for (const auto& f : fams) {
+    if (f.name != "virtnet_shared_value") continue;
+    ++n;
+    EXPECT_EQ(f.metric.size(), 2u);
+  }
+  EXPECT_EQ(n, 1);
+}
+
 TEST(Scraper, FailingAndThrowingCollectorsDoNotFailTheScrape) {
   std::vector<std::unique_ptr<Collector>> cs;
   cs.push_back(std::make_unique<Fast>());

@@ -1,4 +1,4 @@
-#include "collectors/vrrp/vrrp_capture.h"
+#include "exporter/sources/packet_capture.h"
 
 #include <arpa/inet.h>
 #include <dlfcn.h>
@@ -19,12 +19,12 @@
 #include <type_traits>
 #include <vector>
 
-namespace virtnet::vrrp {
+namespace virtnet {
 
 namespace {
 
 // libpcap is opened when the first capture starts, not linked: Debian's pulls in D-Bus, systemd
-// and libgcrypt, 1.4 MiB of resident memory that an exporter without the vrrp collector would
+// and libgcrypt, 1.4 MiB of resident memory that an exporter without a capturing collector would
 // carry for nothing (measured with a program that only links it). Only its filter compiler is
 // used.
 struct PcapLib {
@@ -60,18 +60,13 @@ const PcapLib& lib() {
 // An advertisement is < 100 bytes with its headers; 255 IPv6 addresses would make 4 KB.
 constexpr int kSnap = 4200;
 
-// libpcap's compiler, not hand-written offsets. A tag the kernel stripped is not in the frame the
-// filter sees (the first clause matches); a tag left in the frame (an inner one of QinQ) needs
-// the `vlan` clause.
-constexpr const char* kFilter =
-    "ip proto 112 or ip6 proto 112 or ip proto 51 or ip6 proto 51 or "
-    "(vlan and (ip proto 112 or ip6 proto 112 or ip proto 51 or ip6 proto 51))";
-
-std::vector<sock_filter> compile_filter() {
+// Compiled by libpcap, not hand-written: a tag the kernel stripped is not in the frame the filter
+// sees; a tag left in the frame (an inner one of QinQ) needs a `vlan` clause in the expression.
+std::vector<sock_filter> compile_filter(const char* filter) {
   pcap_t* p = lib().open_dead(DLT_EN10MB, kSnap);
   if (p == nullptr) throw std::runtime_error("pcap_open_dead failed");
   bpf_program prog{};
-  if (lib().compile(p, &prog, kFilter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+  if (lib().compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
     const std::string why = std::string("pcap_compile: ") + lib().geterr(p);
     lib().close(p);
     throw std::runtime_error(why);
@@ -95,8 +90,8 @@ std::vector<sock_filter> compile_filter() {
 
 }  // namespace
 
-Capture::Capture() {
-  auto filter = compile_filter();
+PacketCapture::PacketCapture(const char* filter_expression) {
+  auto filter = compile_filter(filter_expression);
   // Protocol 0 receives nothing until bind(): the filter is in place before the first frame.
   fd_ = ::socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd_ < 0) fail(-1, "socket(AF_PACKET)");
@@ -119,11 +114,11 @@ Capture::Capture() {
   if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) fail(fd_, "bind");
 }
 
-Capture::~Capture() {
+PacketCapture::~PacketCapture() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-bool Capture::dispatch(const std::function<void(const Frame&)>& f) {
+bool PacketCapture::dispatch(const std::function<void(const Frame&)>& f) {
   std::array<std::uint8_t, kSnap> data{};
   alignas(cmsghdr)
       std::array<char, CMSG_SPACE(sizeof(tpacket_auxdata)) + CMSG_SPACE(sizeof(timespec))>
@@ -152,6 +147,7 @@ bool Capture::dispatch(const std::function<void(const Frame&)>& f) {
     fr.bytes = std::span<const std::uint8_t>(
         data.data(), std::min<std::size_t>(static_cast<std::size_t>(len), data.size()));
     fr.ifindex = from.sll_ifindex;
+    fr.outgoing = from.sll_pkttype == PACKET_OUTGOING;
     for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
       if (c->cmsg_level == SOL_PACKET && c->cmsg_type == PACKET_AUXDATA) {
         tpacket_auxdata aux;
@@ -168,7 +164,7 @@ bool Capture::dispatch(const std::function<void(const Frame&)>& f) {
   return true;
 }
 
-std::uint64_t Capture::dropped() {
+std::uint64_t PacketCapture::dropped() {
   tpacket_stats st{};
   socklen_t len = sizeof st;
   // The kernel resets its counters on each read: they are added up here.
@@ -176,7 +172,7 @@ std::uint64_t Capture::dropped() {
   return dropped_;
 }
 
-const std::string& Capture::interface_name(int ifindex, double now) {
+const std::string& PacketCapture::interface_name(int ifindex, double now) {
   if (now - names_since_ > 30 || now < names_since_) {
     names_.clear();
     names_since_ = now;
@@ -192,4 +188,4 @@ const std::string& Capture::interface_name(int ifindex, double now) {
   return names_.emplace(ifindex, std::move(name)).first->second;
 }
 
-}  // namespace virtnet::vrrp
+}  // namespace virtnet

@@ -6,7 +6,7 @@
 #include <string>
 #include <unordered_map>
 
-namespace virtnet::vrrp {
+namespace virtnet {
 
 // A captured frame with what the kernel knows of it beside the bytes.
 struct Frame {
@@ -14,20 +14,21 @@ struct Frame {
   double when = 0;                      // capture time, Unix seconds (the real-time clock)
   int ifindex = 0;
   std::uint16_t vlan = 0;  // the tag the kernel stripped into metadata; 0: none
+  bool outgoing = false;   // sent by this host (on a tap: towards the instance)
 };
 
 // One AF_PACKET socket on every interface of the network namespace of the thread that makes it
-// (the exporter's, or one entered with run_in_netns), with a kernel
-// filter compiled by libpcap that passes VRRP (IP protocol 112, and AH that may carry it),
-// tagged or not. Needs CAP_NET_RAW. The socket, not a libpcap capture, because only the socket's
-// metadata has both the interface and the VLAN of each frame.
-class Capture {
+// (the exporter's, or one entered with run_in_netns), with a kernel filter compiled by libpcap
+// from `filter` (an expression for Ethernet frames). Needs CAP_NET_RAW.
+// The socket, not a libpcap capture, because only the socket's metadata has both the interface and
+// the VLAN of each frame.
+class PacketCapture {
  public:
   // Throws std::runtime_error saying why ("... Operation not permitted (needs CAP_NET_RAW)").
-  Capture();
-  ~Capture();
-  Capture(const Capture&) = delete;
-  Capture& operator=(const Capture&) = delete;
+  explicit PacketCapture(const char* filter);
+  ~PacketCapture();
+  PacketCapture(const PacketCapture&) = delete;
+  PacketCapture& operator=(const PacketCapture&) = delete;
 
   int fd() const { return fd_; }  // poll() it for POLLIN
   // Hands every waiting Ethernet frame to `f`. False on a socket error, with error() saying why.
@@ -47,4 +48,4 @@ class Capture {
   double names_since_ = 0;
 };
 
-}  // namespace virtnet::vrrp
+}  // namespace virtnet

@@ -1,0 +1,185 @@
+#include "collectors/bpdu/bpdu_collector.h"
+
+#include <linux/capability.h>
+#include <poll.h>
+#include <re2/re2.h>
+
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+
+#include "collectors/bpdu/bpdu_parse.h"
+#include "exporter/background.h"
+#include "exporter/logging.h"
+#include "exporter/sources/packet_capture.h"
+
+namespace virtnet::bpdu {
+
+namespace {
+
+std::string m(std::string_view suffix) { return metric_name("virtnet_bpdu_", suffix); }
+
+// IEEE spanning tree and Cisco PVST+ destinations.
+constexpr const char* kFilter = "ether dst 01:80:c2:00:00:00 or ether dst 01:00:0c:cc:cc:cd";
+
+struct Key {
+  std::string interface;
+  bool outgoing = false;
+  Kind kind = Kind::kConfig;
+  bool operator==(const Key&) const = default;
+};
+struct KeyHash {
+  std::size_t operator()(const Key& k) const {
+    return std::hash<std::string>{}(k.interface) ^ (static_cast<std::size_t>(k.kind) << 1) ^
+           static_cast<std::size_t>(k.outgoing);
+  }
+};
+struct Seen {
+  std::uint64_t frames = 0;
+  double last = 0;  // Unix time
+};
+
+struct Shared {
+  explicit Shared(std::size_t cap) : state(cap) {}
+  BoundedState<Key, Seen, KeyHash> state;
+  std::unique_ptr<PacketCapture> capture;
+  std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(Reject::kCount)> rejected{};
+  std::atomic<std::uint64_t> dropped{0};
+  std::mutex mu;
+  std::string error;  // why the capture stopped
+};
+
+void capture_loop(const std::shared_ptr<Shared>& s, const StopSignal& stop) {
+  PacketCapture& c = *s->capture;
+  while (!stop.raised()) {
+    pollfd fds[2] = {{stop.fd(), POLLIN, 0}, {c.fd(), POLLIN, 0}};
+    const int n = ::poll(fds, 2, 1000);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
+    if (fds[0].revents & POLLIN) break;
+    const bool ok = c.dispatch([&](const Frame& f) {
+      const ParseResult r = parse_frame(f.bytes);
+      if (r.reject != Reject::kNone) {
+        ++s->rejected[static_cast<std::size_t>(r.reject)];
+        return;
+      }
+      const double when =
+          f.when > 0
+              ? f.when
+              : std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+      s->state.update({c.interface_name(f.ifindex, when), f.outgoing, r.kind}, [&](Seen& v) {
+        ++v.frames;
+        v.last = when;
+      });
+    });
+    if (!ok) throw std::runtime_error(c.error());
+    s->dropped = c.dropped();
+    s->state.mark_updated();
+  }
+}
+
+class BpduCollector : public Collector {
+ public:
+  explicit BpduCollector(const CollectorOptions& o)
+      : shared_(std::make_shared<Shared>(static_cast<std::size_t>(o.get_int("max_interfaces")))),
+        instance_(o.get_string("instance_interfaces")) {}
+
+  std::string_view name() const override { return "bpdu"; }
+
+  void start() override {
+    shared_->capture = std::make_unique<PacketCapture>(kFilter);
+    try {
+      thread_.start([s = shared_](const StopSignal& stop) {
+        try {
+          capture_loop(s, stop);
+        } catch (const std::exception& e) {
+          std::lock_guard lk(s->mu);
+          s->error = std::string("capture stopped: ") + e.what();
+          log_error("bpdu: capture stopped", {{"err", e.what()}});
+        }
+      });
+    } catch (...) {
+      shared_->capture.reset();
+      throw;
+    }
+  }
+
+  void stop() override { thread_.stop(std::chrono::seconds(2)); }
+
+  CollectStatus collect(MetricSink& out) override {
+    const auto snap = shared_->state.snapshot();
+    std::map<std::string, std::uint64_t> from_instances;
+    for (const auto& [k, v] : snap.entries) {
+      const Labels labels{{"interface", k.interface},
+                          {"direction", k.outgoing ? "sent" : "received"},
+                          {"kind", std::string(kind_name(k.kind))}};
+      out.counter(
+          m("frames_total"),
+          "Spanning-tree BPDUs captured, by interface, direction (received: into this host; "
+          "on a tap, from the instance) and kind.",
+          static_cast<double>(v.frames), labels);
+      out.gauge(m("last_frame_timestamp_seconds"), "When the last such BPDU was captured.", v.last,
+                labels);
+      if (!k.outgoing && RE2::PartialMatch(k.interface, instance_)) {
+        from_instances[k.interface] += v.frames;
+      }
+    }
+    for (const auto& [iface, n] : from_instances) {
+      out.counter(m("instance_frames_total"),
+                  "BPDUs sent by instances: received on an interface matching "
+                  "instance_interfaces (their taps). A bridge with STP off forwards them to the "
+                  "physical switch.",
+                  static_cast<double>(n), {{"interface", iface}});
+    }
+    for (std::size_t i = 1; i < static_cast<std::size_t>(Reject::kCount); ++i) {
+      const auto r = static_cast<Reject>(i);
+      out.counter(m("frames_rejected_total"),
+                  "Frames to a spanning-tree address that are not BPDUs, by reason.",
+                  static_cast<double>(shared_->rejected[i].load()),
+                  {{"reason", std::string(reject_name(r))}});
+    }
+    out.counter(m("packets_dropped_total"),
+                "Frames the kernel dropped because the capture socket's buffer was full.",
+                static_cast<double>(shared_->dropped.load()));
+    emit_background_health(out, "bpdu", snap);
+    std::lock_guard lk(shared_->mu);
+    if (!shared_->error.empty()) return out.fail(shared_->error);
+    return CollectStatus::kOk;
+  }
+
+ private:
+  std::shared_ptr<Shared> shared_;
+  RE2 instance_;
+  BackgroundThread thread_{"bpdu"};
+};
+
+}  // namespace
+
+CollectorInfo bpdu_info() {
+  return {
+      "bpdu",
+      "Spanning-tree BPDUs (IEEE and PVST+) captured on every interface, by direction: an "
+      "instance sending them through its tap. Needs CAP_NET_RAW.",
+      false,
+      {OptionSpec::make("instance_interfaces", OptionType::kRegex, "^(tap|vnet)",
+                        "Interfaces that belong to instances (Nova's tap*, libvirt's vnet*): "
+                        "BPDUs received on them come from a guest."),
+       OptionSpec::integer("max_interfaces", 256, 1, 65536,
+                           "The most (interface, direction, kind) tracked; the least recently "
+                           "seen is dropped beyond it, and counted.")},
+      [](const CollectorOptions& o, const Sources&) -> std::unique_ptr<Collector> {
+        return std::make_unique<BpduCollector>(o);
+      },
+      [](const CollectorOptions&) {
+        return std::vector<CapabilityNeed>{{CAP_NET_RAW, "to capture BPDUs (AF_PACKET)"}};
+      },
+  };
+}
+
+}  // namespace virtnet::bpdu
