@@ -199,8 +199,13 @@ std::vector<prometheus::MetricFamily> Scraper::scrape(std::optional<double> scra
       auto [it, fresh] = family_index.try_emplace(f.name, out.size());
       if (fresh) {
         out.push_back(std::move(f));
-      } else {
+      } else if (out[it->second].type == f.type) {
         for (auto& metric : f.metric) out[it->second].metric.push_back(std::move(metric));
+      } else {
+        // The same name with another type cannot be served (its values would print as the
+        // first type's): left out, and said why.
+        log_debug("series left out: its name has another type in another collector",
+                  {{"collector", name}, {"metric", f.name}});
       }
     }
     meta.gauge("virtnet_scrape_collector_duration_seconds",

@@ -9,7 +9,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <map>
 #include <mutex>
 #include <stdexcept>
 
@@ -45,8 +44,13 @@ struct Seen {
 };
 
 struct Shared {
-  explicit Shared(std::size_t cap) : state(cap) {}
+  Shared(std::size_t cap, const std::string& instance_re)
+      : state(cap), from_instances(cap), instance(instance_re) {}
   BoundedState<Key, Seen, KeyHash> state;
+  // Counted apart, per interface, so that evicting one (interface, direction, kind) of `state`
+  // never lowers it: a counter going down reads as a reset, and rate() as a burst.
+  BoundedState<std::string, Seen> from_instances;
+  const RE2 instance;
   std::unique_ptr<PacketCapture> capture;
   std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(Reject::kCount)> rejected{};
   std::atomic<std::uint64_t> dropped{0};
@@ -73,10 +77,15 @@ void capture_loop(const std::shared_ptr<Shared>& s, const StopSignal& stop) {
               ? f.when
               : std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
                     .count();
-      s->state.update({c.interface_name(f.ifindex, when), f.outgoing, r.kind}, [&](Seen& v) {
+      const std::string& iface = c.interface_name(f.ifindex, when);
+      auto count = [&](Seen& v) {
         ++v.frames;
         v.last = when;
-      });
+      };
+      s->state.update({iface, f.outgoing, r.kind}, count);
+      if (!f.outgoing && RE2::PartialMatch(iface, s->instance)) {
+        s->from_instances.update(iface, count);
+      }
     });
     if (!ok) throw std::runtime_error(c.error());
     s->dropped = c.dropped();
@@ -87,8 +96,8 @@ void capture_loop(const std::shared_ptr<Shared>& s, const StopSignal& stop) {
 class BpduCollector : public Collector {
  public:
   explicit BpduCollector(const CollectorOptions& o)
-      : shared_(std::make_shared<Shared>(static_cast<std::size_t>(o.get_int("max_interfaces")))),
-        instance_(o.get_string("instance_interfaces")) {}
+      : shared_(std::make_shared<Shared>(static_cast<std::size_t>(o.get_int("max_interfaces")),
+                                         o.get_string("instance_interfaces"))) {}
 
   std::string_view name() const override { return "bpdu"; }
 
@@ -114,7 +123,6 @@ class BpduCollector : public Collector {
 
   CollectStatus collect(MetricSink& out) override {
     const auto snap = shared_->state.snapshot();
-    std::map<std::string, std::uint64_t> from_instances;
     for (const auto& [k, v] : snap.entries) {
       const Labels labels{{"interface", k.interface},
                           {"direction", k.outgoing ? "sent" : "received"},
@@ -126,16 +134,13 @@ class BpduCollector : public Collector {
           static_cast<double>(v.frames), labels);
       out.gauge(m("last_frame_timestamp_seconds"), "When the last such BPDU was captured.", v.last,
                 labels);
-      if (!k.outgoing && RE2::PartialMatch(k.interface, instance_)) {
-        from_instances[k.interface] += v.frames;
-      }
     }
-    for (const auto& [iface, n] : from_instances) {
+    for (const auto& [iface, v] : shared_->from_instances.snapshot().entries) {
       out.counter(m("instance_frames_total"),
                   "BPDUs sent by instances: received on an interface matching "
                   "instance_interfaces (their taps). A bridge with STP off forwards them to the "
                   "physical switch.",
-                  static_cast<double>(n), {{"interface", iface}});
+                  static_cast<double>(v.frames), {{"interface", iface}});
     }
     for (std::size_t i = 1; i < static_cast<std::size_t>(Reject::kCount); ++i) {
       const auto r = static_cast<Reject>(i);
@@ -155,7 +160,6 @@ class BpduCollector : public Collector {
 
  private:
   std::shared_ptr<Shared> shared_;
-  RE2 instance_;
   BackgroundThread thread_{"bpdu"};
 };
 

@@ -87,6 +87,11 @@ class Shares : public Collector {
   std::string_view name() const override { return name_; }
   CollectStatus collect(MetricSink& out) override {
     out.gauge("virtnet_shared_value", "Shared.", 1, {{"collector", name_}});
+    if (name_ == "b") {
+      out.counter("virtnet_typed_total", "A counter here.", 5);
+    } else {
+      out.gauge("virtnet_typed_total", "A gauge there.", 7);
+    }
     return CollectStatus::kOk;
   }
   std::string name_;
@@ -104,6 +109,17 @@ TEST(Scraper, ASeriesNameSharedByCollectorsIsOneFamily) {
     if (f.name != "virtnet_shared_value") continue;
     ++n;
     EXPECT_EQ(f.metric.size(), 2u);
+  }
+  EXPECT_EQ(n, 1);
+  // The same name with two types: the first collector's kept, the other left out (its value
+  // would print as 0 under the wrong type).
+  n = 0;
+  for (const auto& f : fams) {
+    if (f.name != "virtnet_typed_total") continue;
+    ++n;
+    ASSERT_EQ(f.metric.size(), 1u);
+    EXPECT_EQ(f.type, prometheus::MetricType::Gauge);
+    EXPECT_EQ(f.metric[0].gauge.value, 7);
   }
   EXPECT_EQ(n, 1);
 }
