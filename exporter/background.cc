@@ -48,14 +48,18 @@ void BackgroundThread::start(Body body) {
   if (s_) throw std::logic_error("background thread " + name_ + " started twice");
   s_ = std::make_shared<Shared>();
   thread_ = std::thread([s = s_, body = std::move(body), name = name_] {
+    std::string failure;
     try {
       body(s->stop);
     } catch (const std::exception& e) {
-      log_error("background worker failed", {{"worker", name}, {"err", e.what()}});
+      failure = e.what();
     } catch (...) {
-      log_error("background worker failed", {{"worker", name}, {"err", "unknown exception"}});
+      failure = "unknown exception";
     }
+    if (!failure.empty())
+      log_error("background worker failed", {{"worker", name}, {"err", failure}});
     std::lock_guard lk(s->mu);
+    s->failure = std::move(failure);
     s->exited = true;
     s->cv.notify_all();
   });
@@ -75,6 +79,12 @@ bool BackgroundThread::stop(std::chrono::milliseconds bound) {
            {{"worker", name_}, {"bound_ms", std::to_string(bound.count())}});
   thread_.detach();
   return false;
+}
+
+std::string BackgroundThread::failure() const {
+  if (!s_) return {};
+  std::lock_guard lk(s_->mu);
+  return s_->failure;
 }
 
 void emit_background_health(MetricSink& out, std::string_view collector, std::size_t entries,

@@ -56,6 +56,9 @@ class BackgroundThread {
   // Raises the stop signal and joins within `bound`. False (logged) if the body did not return:
   // its thread is then left to finish on its own.
   bool stop(std::chrono::milliseconds bound);
+  // What the body threw, if it ended so ("" while it runs or after a clean return): a
+  // collector's failure reason from then on.
+  std::string failure() const;
 
  private:
   struct Shared {
@@ -63,6 +66,7 @@ class BackgroundThread {
     std::mutex mu;
     std::condition_variable cv;
     bool exited = false;
+    std::string failure;
   };
   std::string name_;
   std::shared_ptr<Shared> s_;

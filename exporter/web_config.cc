@@ -209,10 +209,9 @@ void http_settings(const Reader& r, const YAML::Node& node, WebConfig& cfg) {
 
 void users(const Reader& r, const YAML::Node& node, WebConfig& cfg) {
   r.each(node, "basic_auth_users", {}, [&](const std::string& user, const YAML::Node& h) {
-    // The hash is a secret: the message names the user, never the value.
+    // User names and hashes are secrets: the message gives the entry's position, neither text.
     if (!h.IsScalar() || !bcrypt_cost(h.Scalar())) {
-      r.fail(h, "basic_auth_users: the password of user " + quote_line(user) +
-                    " is not a bcrypt hash ($2a$, $2b$ or $2y$)");
+      r.fail(h, "basic_auth_users: this password is not a bcrypt hash ($2a$, $2b$ or $2y$)");
     }
     if (user.find(':') != std::string::npos) {
       r.fail(h, "basic_auth_users: a user name cannot hold ':'");
@@ -225,7 +224,8 @@ void users(const Reader& r, const YAML::Node& node, WebConfig& cfg) {
 
 WebConfig parse_web_config(const std::string& text, const std::string& file) {
   WebConfig cfg;
-  const YAML::Node root = load_yaml_checked(text, file);
+  // Keys here include basic-auth user names: a repeated one is named by its positions only.
+  const YAML::Node root = load_yaml_checked(text, file, /*quote_keys=*/false);
   if (root.IsNull()) return cfg;
   Reader r(file);
   if (!root.IsMap()) r.fail(root, "the top level must be a map");

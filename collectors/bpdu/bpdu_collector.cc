@@ -9,12 +9,10 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <mutex>
 #include <stdexcept>
 
 #include "collectors/bpdu/bpdu_parse.h"
 #include "exporter/background.h"
-#include "exporter/logging.h"
 #include "exporter/sources/packet_capture.h"
 
 namespace virtnet::bpdu {
@@ -54,8 +52,6 @@ struct Shared {
   std::unique_ptr<PacketCapture> capture;
   std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(Reject::kCount)> rejected{};
   std::atomic<std::uint64_t> dropped{0};
-  std::mutex mu;
-  std::string error;  // why the capture stopped
 };
 
 void capture_loop(const std::shared_ptr<Shared>& s, const StopSignal& stop) {
@@ -104,15 +100,7 @@ class BpduCollector : public Collector {
   void start() override {
     shared_->capture = std::make_unique<PacketCapture>(kFilter);
     try {
-      thread_.start([s = shared_](const StopSignal& stop) {
-        try {
-          capture_loop(s, stop);
-        } catch (const std::exception& e) {
-          std::lock_guard lk(s->mu);
-          s->error = std::string("capture stopped: ") + e.what();
-          log_error("bpdu: capture stopped", {{"err", e.what()}});
-        }
-      });
+      thread_.start([s = shared_](const StopSignal& stop) { capture_loop(s, stop); });
     } catch (...) {
       shared_->capture.reset();
       throw;
@@ -153,8 +141,8 @@ class BpduCollector : public Collector {
                 "Frames the kernel dropped because the capture socket's buffer was full.",
                 static_cast<double>(shared_->dropped.load()));
     emit_background_health(out, "bpdu", snap);
-    std::lock_guard lk(shared_->mu);
-    if (!shared_->error.empty()) return out.fail(shared_->error);
+    // Whatever stopped the capture is the reason from then on.
+    if (auto why = thread_.failure(); !why.empty()) return out.fail("capture stopped: " + why);
     return CollectStatus::kOk;
   }
 

@@ -74,7 +74,6 @@ struct Shared {
   std::atomic<std::uint64_t> dropped{0};
   std::atomic<std::size_t> captured_netns{0};
   std::mutex mu;
-  std::string error;        // why the capture stopped
   std::string netns_error;  // the last walk's failures ("" when every namespace is captured)
 };
 
@@ -231,17 +230,6 @@ void capture_loop(const std::shared_ptr<Shared>& s, const StopSignal& stop) {
   }
 }
 
-// Whatever stops the capture is the collector's failure reason from then on.
-void capture_thread(const std::shared_ptr<Shared>& s, const StopSignal& stop) {
-  try {
-    capture_loop(s, stop);
-  } catch (const std::exception& e) {
-    std::lock_guard lk(s->mu);
-    s->error = std::string("capture stopped: ") + e.what();
-    log_error("vrrp: capture stopped", {{"err", e.what()}});
-  }
-}
-
 class VrrpCollector : public Collector {
  public:
   explicit VrrpCollector(const CollectorOptions& o)
@@ -258,7 +246,7 @@ class VrrpCollector : public Collector {
   void start() override {
     shared_->own = std::make_unique<PacketCapture>(kVrrpFilter);
     try {
-      thread_.start([s = shared_](const StopSignal& stop) { capture_thread(s, stop); });
+      thread_.start([s = shared_](const StopSignal& stop) { capture_loop(s, stop); });
     } catch (...) {
       shared_->own.reset();  // no socket filling up unread
       throw;
@@ -301,8 +289,9 @@ class VrrpCollector : public Collector {
                 static_cast<double>(shared_->captured_netns.load()));
     }
     emit_background_health(out, "vrrp", sources);
+    // Whatever stopped the capture is the reason from then on.
+    if (auto why = thread_.failure(); !why.empty()) return out.fail("capture stopped: " + why);
     std::lock_guard lk(shared_->mu);
-    if (!shared_->error.empty()) return out.fail(shared_->error);
     if (!shared_->netns_error.empty()) return out.fail(shared_->netns_error);
     return CollectStatus::kOk;
   }

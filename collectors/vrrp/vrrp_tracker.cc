@@ -66,7 +66,8 @@ void Tracker::observe(const RouterKey& router, const Advert& a, double when) {
         // Another source took over after the master fell silent; straight after it, it preempted
         // (or the two alternate: split brain, seen in masters).
         if (gap > 2 * i) verdict = Verdict::kMasterDown;
-      } else if (gap > 4 * i || (!r.backup_heard && gap > r.last_master_down)) {
+      } else if (gap > 4 * i || (!r.backup_heard &&
+                                 gap > master_down_interval(r.last_version, r.last_priority, i))) {
         verdict = Verdict::kMasterDown;
       } else if (gap > 1.5 * i) {
         verdict = Verdict::kLate;
@@ -76,7 +77,7 @@ void Tracker::observe(const RouterKey& router, const Advert& a, double when) {
     r.last_seen = when;
     r.last_priority = a.priority;
     r.last_interval = a.interval_seconds;
-    r.last_master_down = master_down_interval(a.version, a.priority, a.interval_seconds);
+    r.last_version = a.version;
   });
   if (duplicate) return;
   if (backwards) reject(Reject::kClock);

@@ -64,7 +64,8 @@ struct RouterState {
   std::string last_source;  // who sent the router's last advertisement
   double last_seen = 0;
   std::uint8_t last_priority = 0;
-  double last_interval = 0, last_master_down = 0;
+  std::uint8_t last_version = 0;
+  double last_interval = 0;
   bool backup_heard = false;  // a second source has advertised at some time
   std::uint64_t changes = 0;  // advertisements from another source than the one before
 };

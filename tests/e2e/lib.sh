@@ -83,6 +83,16 @@ start_exporter() {
   fail "exporter could not bind a free port in 3 attempts"
 }
 
+wait_for() {  # wait_for DESCRIPTION COMMAND...: polls for up to 5 s
+  local what=$1 i
+  shift
+  for i in $(seq 50); do
+    if "$@"; then return 0; fi
+    sleep 0.1
+  done
+  fail "timed out waiting for: $what"
+}
+
 in_ns() {
   if [[ -n "${NETNS:-}" ]]; then ip netns exec "$NETNS" "$@"; else "$@"; fi
 }

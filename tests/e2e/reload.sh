@@ -3,15 +3,6 @@
 source "$(dirname "$0")/lib.sh"
 CFG="$WORK/virtnet.yml"
 
-wait_for() {  # wait_for DESCRIPTION COMMAND...: polls for up to 5 s
-  local what=$1 i
-  shift
-  for i in $(seq 50); do
-    if "$@"; then return 0; fi
-    sleep 0.1
-  done
-  fail "timed out waiting for: $what"
-}
 # Scrape into a file, then grep: `scrape | grep -q` under pipefail fails whenever grep stops
 # reading before curl is done (SIGPIPE), and `! scrape | grep` would pass on a failed scrape.
 scraped_has() { scrape "${2:-/metrics}" >"$WORK/r" && grep -q "$1" "$WORK/r"; }

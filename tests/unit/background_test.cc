@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <stdexcept>
 #include <thread>
 
 #include "exporter/scraper.h"
@@ -85,6 +86,19 @@ TEST(BackgroundThread, StopsPromptlyThroughItsSignal) {
   EXPECT_TRUE(t.stop(2s));
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 200ms);
   EXPECT_EQ(*ran, 0);
+}
+
+// A body that throws ends with the reason kept: the capture collectors report it at each scrape.
+TEST(BackgroundThread, WhatTheBodyThrewIsItsFailure) {
+  BackgroundThread ok("ok"), bad("bad");
+  EXPECT_EQ(bad.failure(), "");  // not started
+  ok.start([](const StopSignal& stop) { stop.sleep_for(10s); });
+  bad.start([](const StopSignal&) { throw std::runtime_error("recvmsg: Network is down"); });
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(ok.failure(), "");  // still running
+  EXPECT_EQ(bad.failure(), "recvmsg: Network is down");
+  EXPECT_TRUE(ok.stop(2s));
+  EXPECT_EQ(ok.failure(), "");  // a clean return is no failure
 }
 
 TEST(BackgroundThread, ABodyThatIgnoresTheSignalIsLeftAfterTheBound) {

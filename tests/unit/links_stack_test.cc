@@ -218,7 +218,7 @@ TEST(LinksStack, UnknownWaysAndLoops) {
   EXPECT_FALSE(s["a"].headroom);
   EXPECT_FALSE(s["orphan"].headroom);
   EXPECT_EQ(s["veth0"].headroom, 0);  // a veth is a wire to its peer
-  EXPECT_FALSE(s["br"].headroom);  // its own master: a loop, unknown
+  EXPECT_FALSE(s["br"].headroom);     // its own master: a loop, unknown
   EXPECT_EQ(tunnel_overhead("gre", false), 24u);
   EXPECT_EQ(tunnel_overhead("gretap", true), 58u);
   EXPECT_FALSE(tunnel_overhead("bridge", false));

@@ -1,9 +1,14 @@
 #include "exporter/web_config.h"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "exporter/basic_auth.h"
 #include "exporter/config.h"
+#include "exporter/web_config_watch.h"
 
 namespace virtnet {
 namespace {
@@ -93,11 +98,19 @@ TEST(WebConfig, RefusalsSayWhereAndWhy) {
   EXPECT_NE(error_of("a: 1\na: 2\n").find("duplicate key"), std::string::npos);
 }
 
-TEST(WebConfig, ABadHashIsNamedByUserNeverQuoted) {
+// Neither the user nor the hash is quoted (both are secrets): the entry is named by its place.
+TEST(WebConfig, ABadHashIsNamedByPlaceNeverQuoted) {
   const std::string secretish = "$2b$10$notquiteahashbutclosetoonecheckedhere.abcdefghijklmnopq";
   const auto msg = error_of("basic_auth_users:\n  bob: '" + secretish + "'\n");
-  EXPECT_NE(msg.find("user \"bob\" is not a bcrypt hash"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(":2:8: basic_auth_users: this password is not a bcrypt hash"),
+            std::string::npos)
+      << msg;
   EXPECT_EQ(msg.find("notquite"), std::string::npos) << msg;
+  EXPECT_EQ(msg.find("bob"), std::string::npos) << msg;
+  const auto dup =
+      error_of("basic_auth_users:\n  bob: '" + kAlice + "'\n  bob: '" + kAlice + "'\n");
+  EXPECT_NE(dup.find(":3:3: duplicate key (first at line 2, column 3)"), std::string::npos) << dup;
+  EXPECT_EQ(dup.find("bob"), std::string::npos) << dup;
   EXPECT_NE(error_of("basic_auth_users:\n  bob: plaintext\n").find("not a bcrypt hash"),
             std::string::npos);
   EXPECT_NE(error_of("basic_auth_users:\n  'a:b': '" + kAlice + "'\n").find("cannot hold ':'"),
@@ -121,18 +134,30 @@ TEST(BasicAuth, RightWrongAndUnknown) {
   EXPECT_FALSE(auth.check("alice", ""));
   EXPECT_FALSE(auth.check("mallory", "secret"));  // the decoy hash is checked, and fails
   EXPECT_FALSE(auth.check("", ""));
-  EXPECT_TRUE(auth.check("alice", "secret"));  // from the cache now
+  const auto cached = auth.cache_size();
+  EXPECT_TRUE(auth.check("alice", "secret"));  // from the cache now: nothing added
+  EXPECT_EQ(auth.cache_size(), cached);
 }
 
-TEST(BasicAuth, TheCacheIsKeyedWithTheHash) {
-  // Same user and password, another hash: a cached "yes" for the old hash must not answer.
-  BasicAuth old_auth({{"alice", kAlice}});
-  ASSERT_TRUE(old_auth.check("alice", "secret"));
+// CVE-2022-46146's lesson: after the file changes a user's hash, a "yes" cached for the old hash
+// must not answer. Each load of the file builds its own checker, cache included.
+TEST(BasicAuth, AReloadedHashIsNotAnsweredFromTheOldCache) {
+  char dir[] = "/tmp/virtnet-webcfg.XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  const std::string path = std::string(dir) + "/web.yml";
+  auto write = [&](const std::string& hash) {
+    std::ofstream(path) << "basic_auth_users:\n  alice: '" << hash << "'\n";
+  };
+  write(kAlice);
+  const auto before = load_web_state(path);
+  ASSERT_TRUE(before->auth->check("alice", "secret"));
   // htpasswd -nbBC 4 alice other
-  const std::string other = "$2y$04$7yK2SUEgXuhvqyYOkh8nQupTx8lGEJlIYCK5wMQfmUv/KM/IsSNc.";
-  BasicAuth new_auth({{"alice", other}});
-  EXPECT_FALSE(new_auth.check("alice", "secret"));
-  EXPECT_EQ(new_auth.cache_size(), 1u);
+  write("$2y$04$7yK2SUEgXuhvqyYOkh8nQupTx8lGEJlIYCK5wMQfmUv/KM/IsSNc.");
+  const auto after = load_web_state(path);
+  EXPECT_FALSE(after->auth->check("alice", "secret"));
+  EXPECT_TRUE(after->auth->check("alice", "other"));
+  EXPECT_EQ(after->auth->cache_size(), 2u);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(BasicAuth, ConstantTimeEqual) {
