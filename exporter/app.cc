@@ -8,17 +8,17 @@
 #include <iostream>
 #include <set>
 
-#include "exporter/config.h"
-#include "exporter/diagnose.h"
-#include "exporter/findings.h"
+#include "exporter/common/logging.h"
+#include "exporter/common/version.h"
+#include "exporter/config/config.h"
+#include "exporter/findings/diagnose.h"
+#include "exporter/findings/findings.h"
 #include "exporter/flags.h"
-#include "exporter/http_server.h"
-#include "exporter/logging.h"
-#include "exporter/scraper.h"
+#include "exporter/http/http_server.h"
+#include "exporter/http/web_config_watch.h"
+#include "exporter/scrape/scraper.h"
 #include "exporter/sources/proc_walk.h"
 #include "exporter/sources/sock_diag.h"
-#include "exporter/version.h"
-#include "exporter/web_config_watch.h"
 
 namespace virtnet {
 

@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "exporter/collector.h"
+#include "exporter/scrape/collector.h"
 
 namespace virtnet {
 

@@ -4,7 +4,7 @@
 #include "collectors/qemu/qemu_collector.h"
 #include "collectors/sockstat/sockstat_collector.h"
 #include "collectors/vrrp/vrrp_collector.h"
-#include "exporter/collector.h"
+#include "exporter/scrape/collector.h"
 
 namespace virtnet {
 

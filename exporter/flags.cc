@@ -5,7 +5,7 @@
 #include <map>
 #include <ostream>
 
-#include "exporter/version.h"
+#include "exporter/common/version.h"
 
 namespace virtnet {
 

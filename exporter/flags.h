@@ -6,11 +6,11 @@
 #include <string>
 #include <vector>
 
-#include "exporter/collector.h"
-#include "exporter/config.h"
-#include "exporter/diagnose.h"
-#include "exporter/http_server.h"
-#include "exporter/logging.h"
+#include "exporter/common/logging.h"
+#include "exporter/config/config.h"
+#include "exporter/findings/diagnose.h"
+#include "exporter/http/http_server.h"
+#include "exporter/scrape/collector.h"
 
 namespace virtnet {
 

@@ -12,7 +12,7 @@
 #include <stdexcept>
 
 #include "collectors/bpdu/bpdu_parse.h"
-#include "exporter/background.h"
+#include "exporter/scrape/background.h"
 #include "exporter/sources/packet_capture.h"
 
 namespace virtnet::bpdu {

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "exporter/collector.h"
+#include "exporter/scrape/collector.h"
 
 namespace virtnet::links {
 

@@ -13,11 +13,11 @@
 #include "collectors/process/process_metrics.h"
 #include "collectors/process/process_parse.h"
 #include "collectors/process/process_state.h"
-#include "exporter/logging.h"
-#include "exporter/parse_error.h"
-#include "exporter/proc_pid_parse.h"
+#include "exporter/common/logging.h"
+#include "exporter/common/parse_error.h"
+#include "exporter/common/utf8.h"
+#include "exporter/sources/proc_pid_parse.h"
 #include "exporter/sources/proc_walk.h"
-#include "exporter/utf8.h"
 
 namespace virtnet::process {
 

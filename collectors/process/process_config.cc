@@ -6,8 +6,8 @@
 #include <optional>
 #include <set>
 
-#include "exporter/config.h"
-#include "exporter/parse_error.h"
+#include "exporter/common/parse_error.h"
+#include "exporter/config/config.h"
 
 namespace virtnet::process {
 

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "collectors/process/process_state.h"
-#include "exporter/metric_sink.h"
+#include "exporter/scrape/metric_sink.h"
 
 namespace virtnet::process {
 

@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "collectors/qemu/qemu_parse.h"
-#include "exporter/parse_error.h"
+#include "exporter/common/parse_error.h"
 
 namespace virtnet::process {
 

@@ -9,7 +9,7 @@
 
 #include "collectors/process/process_config.h"
 #include "collectors/process/process_parse.h"
-#include "exporter/proc_pid_parse.h"
+#include "exporter/sources/proc_pid_parse.h"
 
 namespace virtnet::process {
 

@@ -7,11 +7,11 @@
 #include <unordered_map>
 
 #include "collectors/qemu/qemu_parse.h"
-#include "exporter/logging.h"
-#include "exporter/parse_error.h"
-#include "exporter/proc_pid_parse.h"
+#include "exporter/common/logging.h"
+#include "exporter/common/parse_error.h"
+#include "exporter/common/utf8.h"
+#include "exporter/sources/proc_pid_parse.h"
 #include "exporter/sources/proc_walk.h"
-#include "exporter/utf8.h"
 
 namespace virtnet::qemu {
 

@@ -7,7 +7,7 @@
 
 #include <cstring>
 
-#include "exporter/parse_error.h"
+#include "exporter/common/parse_error.h"
 
 namespace virtnet::sockstat {
 

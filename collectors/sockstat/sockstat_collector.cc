@@ -11,8 +11,8 @@
 
 #include "collectors/sockstat/sock_diag_parse.h"
 #include "collectors/sockstat/sockstat_parse.h"
-#include "exporter/logging.h"
-#include "exporter/parse_error.h"
+#include "exporter/common/logging.h"
+#include "exporter/common/parse_error.h"
 #include "exporter/sources/sock_diag.h"
 
 namespace virtnet::sockstat {

@@ -1,6 +1,6 @@
 #include "collectors/sockstat/sockstat_parse.h"
 
-#include "exporter/parse_error.h"
+#include "exporter/common/parse_error.h"
 
 namespace virtnet::sockstat {
 

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "collectors/vrrp/vrrp_tracker.h"
-#include "exporter/logging.h"
+#include "exporter/common/logging.h"
 #include "exporter/sources/netns.h"
 #include "exporter/sources/packet_capture.h"
 

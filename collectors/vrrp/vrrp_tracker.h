@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "collectors/vrrp/vrrp_parse.h"
-#include "exporter/background.h"
+#include "exporter/scrape/background.h"
 
 namespace virtnet::vrrp {
 

@@ -2,8 +2,8 @@
 
 #include <cstring>
 
-#include "exporter/logging.h"
-#include "exporter/parse_error.h"
+#include "exporter/common/logging.h"
+#include "exporter/common/parse_error.h"
 
 namespace virtnet {
 

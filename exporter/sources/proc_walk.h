@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "exporter/proc_pid_parse.h"
 #include "exporter/sources/fs_root.h"
+#include "exporter/sources/proc_pid_parse.h"
 
 namespace virtnet {
 

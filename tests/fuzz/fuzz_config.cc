@@ -2,7 +2,7 @@
 #include <cstdint>
 #include <string>
 
-#include "exporter/config.h"
+#include "exporter/config/config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const auto registry = virtnet::builtin_collectors();

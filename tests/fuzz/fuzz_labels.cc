@@ -8,10 +8,10 @@
 #include <iostream>
 #include <sstream>
 
-#include "exporter/logging.h"
-#include "exporter/metric_sink.h"
-#include "exporter/parse_error.h"
-#include "exporter/utf8.h"
+#include "exporter/common/logging.h"
+#include "exporter/common/parse_error.h"
+#include "exporter/common/utf8.h"
+#include "exporter/scrape/metric_sink.h"
 #include "tests/support/exposition_check.h"
 
 namespace {

@@ -2,8 +2,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "exporter/parse_error.h"
-#include "exporter/proc_pid_parse.h"
+#include "exporter/common/parse_error.h"
+#include "exporter/sources/proc_pid_parse.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);

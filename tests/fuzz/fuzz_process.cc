@@ -3,7 +3,7 @@
 #include <string_view>
 
 #include "collectors/process/process_parse.h"
-#include "exporter/parse_error.h"
+#include "exporter/common/parse_error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);

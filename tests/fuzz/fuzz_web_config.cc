@@ -2,8 +2,8 @@
 #include <cstdint>
 #include <string>
 
-#include "exporter/config.h"
-#include "exporter/web_config.h"
+#include "exporter/config/config.h"
+#include "exporter/http/web_config.h"
 
 // The web config parser on any bytes: a config or a ConfigError, nothing else.
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <set>
 
-#include "exporter/utf8.h"
+#include "exporter/common/utf8.h"
 
 namespace virtnet::testing {
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <thread>
 
-#include "exporter/background.h"
+#include "exporter/scrape/background.h"
 
 namespace virtnet::testing {
 

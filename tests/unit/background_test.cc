@@ -1,4 +1,4 @@
-#include "exporter/background.h"
+#include "exporter/scrape/background.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "exporter/scraper.h"
+#include "exporter/scrape/scraper.h"
 #include "tests/support/test_collectors.h"
 #include "tests/unit/metric_lookup.h"
 

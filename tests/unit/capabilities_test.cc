@@ -1,4 +1,4 @@
-#include "exporter/capabilities.h"
+#include "exporter/scrape/capabilities.h"
 
 #include <cap-ng.h>
 #include <gtest/gtest.h>
@@ -7,7 +7,7 @@
 
 #include <thread>
 
-#include "exporter/collector.h"
+#include "exporter/scrape/collector.h"
 
 namespace virtnet {
 namespace {

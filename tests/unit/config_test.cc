@@ -1,4 +1,4 @@
-#include "exporter/config.h"
+#include "exporter/config/config.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>

@@ -1,8 +1,8 @@
-#include "exporter/findings.h"
+#include "exporter/findings/findings.h"
 
 #include <gtest/gtest.h>
 
-#include "exporter/metric_sink.h"
+#include "exporter/scrape/metric_sink.h"
 
 namespace virtnet {
 namespace {

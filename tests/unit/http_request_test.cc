@@ -1,4 +1,4 @@
-#include "exporter/http_request.h"
+#include "exporter/http/http_request.h"
 
 #include <gtest/gtest.h>
 

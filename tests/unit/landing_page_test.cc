@@ -1,4 +1,4 @@
-#include "exporter/landing_page.h"
+#include "exporter/http/landing_page.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "exporter/logging.h"
+#include "exporter/common/logging.h"
 
 #include <gtest/gtest.h>
 

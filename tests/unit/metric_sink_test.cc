@@ -1,4 +1,4 @@
-#include "exporter/metric_sink.h"
+#include "exporter/scrape/metric_sink.h"
 
 #include <gtest/gtest.h>
 #include <prometheus/text_serializer.h>
@@ -6,7 +6,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "exporter/utf8.h"
+#include "exporter/common/utf8.h"
 #include "tests/support/exposition_check.h"
 
 namespace virtnet {

@@ -1,8 +1,8 @@
-#include "exporter/proc_pid_parse.h"
+#include "exporter/sources/proc_pid_parse.h"
 
 #include <gtest/gtest.h>
 
-#include "exporter/parse_error.h"
+#include "exporter/common/parse_error.h"
 
 namespace virtnet {
 namespace {

@@ -5,8 +5,8 @@
 #include <thread>
 
 #include "collectors/process/process_collector.h"
-#include "exporter/config.h"
-#include "exporter/scraper.h"
+#include "exporter/config/config.h"
+#include "exporter/scrape/scraper.h"
 #include "tests/unit/fixture.h"
 #include "tests/unit/metric_lookup.h"
 

@@ -4,8 +4,8 @@
 
 #include <array>
 
-#include "exporter/parse_error.h"
-#include "exporter/proc_pid_parse.h"
+#include "exporter/common/parse_error.h"
+#include "exporter/sources/proc_pid_parse.h"
 #include "tests/unit/fixture.h"
 
 namespace virtnet::process {

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "exporter/config.h"
+#include "exporter/config/config.h"
 #include "tests/unit/fixture.h"
 #include "tests/unit/metric_lookup.h"
 

@@ -1,4 +1,4 @@
-#include "exporter/scraper.h"
+#include "exporter/scrape/scraper.h"
 
 #include <gtest/gtest.h>
 

@@ -9,7 +9,7 @@
 #include <cstring>
 #include <map>
 
-#include "exporter/parse_error.h"
+#include "exporter/common/parse_error.h"
 #include "tests/unit/fixture.h"
 
 namespace virtnet::sockstat {

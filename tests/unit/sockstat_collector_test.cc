@@ -12,7 +12,7 @@
 #include <fstream>
 #include <map>
 
-#include "exporter/config.h"
+#include "exporter/config/config.h"
 #include "exporter/sources/sock_diag.h"
 #include "tests/unit/fixture.h"
 #include "tests/unit/metric_lookup.h"

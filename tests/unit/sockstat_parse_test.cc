@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "exporter/parse_error.h"
+#include "exporter/common/parse_error.h"
 #include "tests/unit/fixture.h"
 
 namespace virtnet::sockstat {

@@ -1,9 +1,9 @@
-#include "exporter/utf8.h"
+#include "exporter/common/utf8.h"
 
 #include <gtest/gtest.h>
 
-#include "exporter/logging.h"
-#include "exporter/parse_error.h"
+#include "exporter/common/logging.h"
+#include "exporter/common/parse_error.h"
 
 namespace virtnet {
 namespace {

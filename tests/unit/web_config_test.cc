@@ -1,4 +1,4 @@
-#include "exporter/web_config.h"
+#include "exporter/http/web_config.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -6,9 +6,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "exporter/basic_auth.h"
-#include "exporter/config.h"
-#include "exporter/web_config_watch.h"
+#include "exporter/config/config.h"
+#include "exporter/http/basic_auth.h"
+#include "exporter/http/web_config_watch.h"
 
 namespace virtnet {
 namespace {

@@ -1,0 +1,84 @@
+#include "exporter/http/basic_auth.h"
+
+#include <crypt.h>
+#include <gnutls/crypto.h>
+
+#include <algorithm>
+#include <memory>
+#include <stdexcept>
+
+#include "exporter/http/web_config.h"
+
+namespace virtnet {
+
+namespace {
+
+constexpr std::size_t kCacheCap = 1024;
+
+// crypt_rn with its scratch on the heap (struct crypt_data is 32 KiB). Empty on failure.
+std::string bcrypt_hash(const std::string& password, const std::string& setting) {
+  auto data = std::make_unique<crypt_data>();
+  const char* out = crypt_rn(password.c_str(), setting.c_str(), data.get(), sizeof *data);
+  if (!out || out[0] == '*') return "";
+  return out;
+}
+
+std::string cache_key(const std::string& user, const std::string& hash,
+                      const std::string& password) {
+  // Lengths first, so that no two triples give the same text.
+  std::string all = std::to_string(user.size()) + ":" + std::to_string(password.size()) + ":" +
+                    user + password + hash;
+  std::string digest(32, '\0');
+  if (gnutls_hash_fast(GNUTLS_DIG_SHA256, all.data(), all.size(), digest.data()) != 0) {
+    return "";
+  }
+  return digest;
+}
+
+}  // namespace
+
+bool constant_time_equal(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    diff = static_cast<unsigned char>(diff | (a[i] ^ b[i]));
+  }
+  return diff == 0;
+}
+
+BasicAuth::BasicAuth(std::map<std::string, std::string> users) : users_(std::move(users)) {
+  // The highest cost among the users: an unknown user takes as long as the slowest known one.
+  int cost = 4;
+  for (const auto& [u, h] : users_) cost = std::max(cost, bcrypt_cost(h).value_or(cost));
+  char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+  if (!crypt_gensalt_rn("$2b$", static_cast<unsigned long>(cost), nullptr, 0, setting,
+                        sizeof setting)) {
+    throw std::runtime_error("cannot make a bcrypt salt for the decoy hash");
+  }
+  decoy_ = bcrypt_hash("virtnet decoy password", setting);
+  if (decoy_.empty()) throw std::runtime_error("cannot compute the decoy bcrypt hash");
+}
+
+bool BasicAuth::check(const std::string& user, const std::string& password) {
+  auto it = users_.find(user);
+  const bool known = it != users_.end();
+  const std::string& hash = known ? it->second : decoy_;
+  const std::string key = cache_key(user, hash, password);
+  std::lock_guard lk(mu_);
+  if (!key.empty()) {
+    if (auto c = cache_.find(key); c != cache_.end()) return c->second;
+  }
+  const bool ok = constant_time_equal(bcrypt_hash(password, hash), hash) && known;
+  if (!key.empty()) {
+    if (cache_.size() >= kCacheCap) cache_.clear();
+    cache_.emplace(key, ok);
+  }
+  return ok;
+}
+
+std::size_t BasicAuth::cache_size() const {
+  std::lock_guard lk(mu_);
+  return cache_.size();
+}
+
+}  // namespace virtnet

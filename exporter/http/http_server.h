@@ -1,0 +1,49 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "exporter/scrape/scraper.h"
+
+namespace virtnet {
+
+struct HttpOptions {
+  std::string listen_address = ":10120";
+  std::string telemetry_path = "/metrics";
+  // Scrapes served at once (threads running Scraper::scrape). More scrape requests wait in line
+  // within their own deadline; they never hold a connection slot's thread, since there is none.
+  int max_requests = 4;
+  // Connections held at once, idle or not; the surplus is accepted and closed at once.
+  int max_connections = 256;
+  // From one client address (0: no limit), so that one host cannot take every connection.
+  int max_connections_per_ip = 64;
+  // A connection silent this long is closed (while a request is read and between keep-alive
+  // requests). Idle connections cost an fd, not a thread.
+  std::chrono::seconds idle_timeout{10};
+  // exporter-toolkit's web-config.yml: TLS, basic auth, response headers. Empty: plain HTTP.
+  std::string web_config_file;
+};
+
+// Serves /metrics (or the configured path), the landing page at /, /-/healthy and /-/ready.
+// libmicrohttpd with one event-loop thread: connections wait in epoll, not in worker threads, so
+// idle or slow clients cannot starve the scrapes. A scrape is handed to a pool of max_requests
+// threads and its connection suspended until the answer is ready.
+class HttpServer {
+ public:
+  // Throws std::runtime_error with one operator-readable line (address in use, bad address, a
+  // web config file that does not load: ConfigError).
+  HttpServer(const HttpOptions& opts, Scraper& scraper);
+  ~HttpServer();  // stops taking requests, answers the queued ones 503, joins the pool
+  void set_ready(bool ready);
+  int port() const;
+  bool tls() const;  // the web config had tls_server_config at start
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace virtnet

@@ -1,0 +1,131 @@
+#pragma once
+
+#include <prometheus/metric_family.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "exporter/scrape/collector.h"
+#include "exporter/scrape/collector_worker.h"
+
+namespace virtnet {
+
+struct CollectorStatusView {
+  std::string name;
+  std::string help;
+  bool enabled = false;
+  bool has_run = false;
+  bool last_success = false;
+  double last_duration_seconds = 0;
+  std::string last_error;
+  std::chrono::system_clock::time_point last_time;
+};
+
+// Why a scrape produced nothing: the server answers with this status and message.
+struct ScrapeRefusal {
+  int http_status = 0;  // 0: not refused
+  std::string message;
+};
+
+// One enabled collector for Scraper::set_collectors: a new instance, or none to keep the running
+// one of that name as it is, with its state.
+struct CollectorSlot {
+  std::string name;
+  std::unique_ptr<Collector> fresh;
+};
+
+// Runs the enabled collectors, each on its own long-lived thread, so that a slow or stuck one
+// costs a scrape no more than its deadline: the scrape answers with everyone else's families and
+// success 0 for the late one. A collector still busy from an earlier scrape is neither started
+// again nor waited for.
+//
+// A late run's result is not thrown away: if the next scrape's run is not done by its deadline
+// either, that scrape serves the late result (success 0, and its age in
+// virtnet_scrape_collector_result_age_seconds), so a collector at 1.1x its budget still reports,
+// one scrape behind, while its success says it is too slow.
+class Scraper {
+ public:
+  using Clock = std::chrono::steady_clock;
+  static constexpr int kMaxScrapeSeconds = 120;
+  // A late result older than this is not served.
+  static constexpr std::chrono::minutes kMaxLateAge{5};
+  // How long stopping a collector (its stop() and its worker thread) may take before its thread
+  // is left behind, logged.
+  static constexpr std::chrono::seconds kStopBound = CollectorWorker::kStopBound;
+
+  explicit Scraper(std::chrono::milliseconds default_budget);
+  ~Scraper();  // stops every collector, each within kStopBound
+
+  // Installs the enabled collectors (start-up, reload); `listing` names every known collector,
+  // enabled or not, for the landing page. A slot without an instance keeps the running collector
+  // of that name, state and thread included; a new instance replaces it (started here); a
+  // running collector not named is stopped. A collector that is still busy past its scrape's
+  // deadline (stuck in a system call) is kept as it is rather than replaced, so reloads never
+  // pile up threads: the names so kept are returned, and their new options apply at a later
+  // reload. Disabling a stuck collector does leave its thread behind (logged).
+  // If starting a new collector throws (no thread to be had), the running set is left whole.
+  struct Installed {
+    std::vector<std::string> kept_busy;     // kept with their old options (busy past a deadline)
+    std::vector<std::string> failed_start;  // new instances whose start() threw
+  };
+  Installed set_collectors(std::vector<CollectorSlot> slots,
+                           std::vector<CollectorStatusView> listing);
+
+  // `scraper_timeout`: X-Prometheus-Scrape-Timeout-Seconds when the scraper sent it. `only`, when
+  // not empty, restricts the scrape to those collectors (collect[] in the URL). The budget counts
+  // from `arrival` (when the request came in; now if not given), so time spent waiting for a
+  // scrape thread or for another scrape is part of it. Nothing is scraped, and `*refused` says
+  // why, when a name in `only` is not an enabled collector (400), when another scrape held the
+  // collectors until the deadline (503), or after stop() (503).
+  std::vector<prometheus::MetricFamily> scrape(std::optional<double> scraper_timeout,
+                                               const std::set<std::string>& only = {},
+                                               ScrapeRefusal* refused = nullptr,
+                                               std::optional<Clock::time_point> arrival = {});
+
+  // Shutting down: scrapes waiting on collectors return now, later ones are refused at once.
+  void stop();
+
+  std::vector<CollectorStatusView> status() const;
+
+  // The time a scrape may take: the scraper's timeout less a margin (at most kMaxScrapeSeconds),
+  // else the default.
+  std::chrono::milliseconds budget(std::optional<double> scraper_timeout) const;
+
+ private:
+  // One scrape (or reload) at a time holds the collectors; also guards workers_. A gate rather
+  // than std::timed_mutex: a scrape waits for it only until its deadline (and ThreadSanitizer
+  // does not see pthread_mutex_clocklock, which timed_mutex uses).
+  class Gate {
+   public:
+    bool enter_until(Clock::time_point deadline);
+    void enter();
+    void leave();
+
+   private:
+    std::mutex mu_;
+    std::condition_variable cv_;
+    bool busy_ = false;
+  };
+  struct GateHold {
+    Gate& g;
+    ~GateHold() { g.leave(); }
+  };
+
+  static void stop_all(std::vector<std::unique_ptr<CollectorWorker>>& workers);
+
+  std::chrono::milliseconds default_budget_;
+  Gate gate_;
+  std::shared_ptr<std::atomic<bool>> stopping_ = std::make_shared<std::atomic<bool>>(false);
+  std::vector<std::unique_ptr<CollectorWorker>> workers_;
+  mutable std::mutex status_mu_;
+  std::vector<CollectorStatusView> status_;
+};
+
+}  // namespace virtnet
