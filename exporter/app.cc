@@ -16,6 +16,7 @@
 #include "exporter/flags.h"
 #include "exporter/http/http_server.h"
 #include "exporter/http/web_config_watch.h"
+#include "exporter/scrape/capabilities.h"
 #include "exporter/scrape/scraper.h"
 #include "exporter/sources/proc_walk.h"
 #include "exporter/sources/sock_diag.h"
@@ -51,8 +52,9 @@ Built build_collectors(const std::vector<CollectorInfo>& registry, const Config&
     try {
       auto needs =
           info.capabilities ? info.capabilities(cc.options) : std::vector<CapabilityNeed>{};
-      b.slots.push_back(
-          {info.name, gate_on_capabilities(info.make(cc.options, sources), std::move(needs))});
+      b.slots.push_back({info.name,
+                         gate_on_capabilities(info.make(cc.options, sources), std::move(needs)),
+                         info.metrics});
     } catch (const std::exception& e) {
       throw ConfigError("collector " + info.name + ": " + e.what());
     }
@@ -98,6 +100,137 @@ int diagnose(Scraper& scraper, Built built, const DiagnoseOptions& opts, const s
   return findings.empty() ? 0 : 1;
 }
 
+Sources make_sources(const Flags& flags) {
+  Sources sources;
+  sources.proc = FsRoot(flags.procfs);
+  sources.sys = FsRoot(flags.sysfs);
+  sources.root = FsRoot(flags.rootfs);
+  sources.page_size = sysconf(_SC_PAGESIZE);
+  sources.make_sock_diag = [] { return make_netlink_sock_diag(5000); };
+  sources.proc_walk = std::make_shared<ProcWalk>(sources.proc);
+  return sources;
+}
+
+// --run-as: before any thread starts (capabilities are per thread, and threads inherit them),
+// keeping what the enabled collectors need. False (logged) when it cannot.
+bool drop_privileges(const std::string& user, const std::vector<CollectorInfo>& registry,
+                     const Config& running) {
+  std::vector<int> keep;
+  for (const auto& info : registry) {
+    const auto& cc = running.collectors.at(info.name);
+    if (!cc.enabled || !info.capabilities) continue;
+    for (const auto& n : info.capabilities(cc.options)) {
+      if (std::find(keep.begin(), keep.end(), n.cap) == keep.end()) keep.push_back(n.cap);
+    }
+  }
+  try {
+    run_as(user, keep);
+  } catch (const std::exception& e) {
+    log_error("cannot drop privileges", {{"err", e.what()}});
+    return false;
+  }
+  std::string names;
+  for (int c : keep) names += (names.empty() ? "" : ",") + capability_name(c);
+  log_info("running as an unprivileged user",
+           {{"user", user}, {"capabilities", names.empty() ? "none" : names}});
+  return true;
+}
+
+// SIGHUP, SIGTERM and SIGINT are taken synchronously by the main thread: blocked here, before
+// any thread starts, so that every thread inherits the mask.
+sigset_t block_signals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGHUP);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  return signals;
+}
+
+// Every held connection is an fd: raise the soft limit to the hard one (as Go programs do by
+// themselves), so the connection cap, not EMFILE, is what turns clients away.
+void raise_fd_limit(int max_connections) {
+  rlimit nofile{};
+  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+    nofile.rlim_cur = nofile.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &nofile);
+    getrlimit(RLIMIT_NOFILE, &nofile);
+  }
+  if (nofile.rlim_cur != RLIM_INFINITY &&
+      nofile.rlim_cur < static_cast<rlim_t>(max_connections) + 128) {
+    log_warn("--web.max-connections is near the open files limit; raise LimitNOFILE",
+             {{"max_connections", std::to_string(max_connections)},
+              {"nofile", std::to_string(nofile.rlim_cur)}});
+  }
+}
+
+// The running configuration, and the collectors to build again at the next reload even if
+// unchanged (their start() failed).
+struct Running {
+  Config config;
+  std::set<std::string> rebuild;
+};
+
+// SIGHUP: the file is read again; collectors whose configuration did not change keep running as
+// they are. Whatever goes wrong (a ConfigError, or std::bad_alloc from a library), the running
+// collectors are not touched: set_collectors is the last step.
+void reload(const Flags& flags, const std::vector<CollectorInfo>& registry, const Sources& sources,
+            Scraper& scraper, Running& running) {
+  try {
+    auto next = load_config(registry, flags.config_file, flags.overrides);
+    auto built = build_collectors(registry, next, sources, &running.config, running.rebuild);
+    const auto names = enabled_names(built);
+    const auto rebuilt = enabled_names(built, true);
+    const auto installed = scraper.set_collectors(std::move(built.slots), std::move(built.listing));
+    // A collector kept busy still runs with its old options: the next reload tries again.
+    for (const auto& n : installed.kept_busy) next.collectors[n] = running.config.collectors[n];
+    running.rebuild = {installed.failed_start.begin(), installed.failed_start.end()};
+    running.config = std::move(next);
+    log_info("configuration reloaded", {{"collectors", names}, {"rebuilt", rebuilt}});
+  } catch (const std::exception& e) {
+    log_error("reload failed, keeping the running configuration", {{"err", e.what()}});
+  }
+}
+
+// The exporter proper: the HTTP server and the collectors, then signals until SIGTERM or SIGINT.
+int serve(const Flags& flags, const std::vector<CollectorInfo>& registry, const Sources& sources,
+          Scraper& scraper, Built built, Config config, const sigset_t& signals) {
+  std::unique_ptr<HttpServer> server;
+  try {
+    server = std::make_unique<HttpServer>(flags.http, scraper);
+  } catch (const std::exception& e) {
+    log_error("cannot start the HTTP server", {{"err", e.what()}});
+    return 1;
+  }
+  log_info("starting virtnet_exporter",
+           {{"version", kVersion}, {"revision", kRevision}, {"collectors", enabled_names(built)}});
+  Running running{std::move(config), {}};
+  for (auto& n :
+       scraper.set_collectors(std::move(built.slots), std::move(built.listing)).failed_start) {
+    running.rebuild.insert(std::move(n));
+  }
+  server->set_ready(true);
+  log_info("listening", {{"address", flags.http.listen_address},
+                         {"port", std::to_string(server->port())},
+                         {"telemetry_path", flags.http.telemetry_path},
+                         {"tls", server->tls() ? "on" : "off"}});
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&signals, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      reload(flags, registry, sources, scraper, running);
+      continue;
+    }
+    log_info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    break;
+  }
+  server->set_ready(false);
+  server.reset();
+  return 0;
+}
+
 }  // namespace
 
 int run_exporter(int argc, char** argv, const std::vector<CollectorInfo>& registry) {
@@ -109,25 +242,20 @@ int run_exporter(int argc, char** argv, const std::vector<CollectorInfo>& regist
   if (!outcome.flags) return outcome.exit_code;
   const Flags& flags = *outcome.flags;
   setup_logging(flags.log_level, flags.log_format);
-
-  Sources sources;
-  sources.proc = FsRoot(flags.procfs);
-  sources.sys = FsRoot(flags.sysfs);
-  sources.root = FsRoot(flags.rootfs);
-  sources.page_size = sysconf(_SC_PAGESIZE);
-  sources.make_sock_diag = [] { return make_netlink_sock_diag(5000); };
-  sources.proc_walk = std::make_shared<ProcWalk>(sources.proc);
-
   if (flags.mode == Flags::Mode::kRules) {
     std::cout << rules_yaml();
     return 0;
   }
   const bool diagnosing = flags.mode == Flags::Mode::kDiagnose;
+  const int error_code = diagnosing ? 2 : 1;
+  const Sources sources = make_sources(flags);
+
+  // Constructing the collectors validates them: --config.check stops after it.
   Built built;
-  Config running;
+  Config config;
   try {
-    running = load_config(registry, flags.config_file, flags.overrides);
-    built = build_collectors(registry, running, sources);
+    config = load_config(registry, flags.config_file, flags.overrides);
+    built = build_collectors(registry, config, sources);
     if (flags.config_check) {
       // Otherwise the HTTP server loads it, once, and keeps watching it.
       if (!flags.http.web_config_file.empty()) load_web_state(flags.http.web_config_file);
@@ -140,106 +268,15 @@ int run_exporter(int argc, char** argv, const std::vector<CollectorInfo>& regist
     } else {
       log_error("invalid configuration", {{"err", e.what()}});
     }
-    return diagnosing ? 2 : 1;
+    return error_code;
   }
 
-  if (!flags.run_as.empty()) {
-    // Before any thread starts: capabilities are per thread, and threads inherit them.
-    std::vector<int> keep;
-    for (const auto& info : registry) {
-      if (!running.collectors.at(info.name).enabled || !info.capabilities) continue;
-      for (const auto& n : info.capabilities(running.collectors.at(info.name).options)) {
-        if (std::find(keep.begin(), keep.end(), n.cap) == keep.end()) keep.push_back(n.cap);
-      }
-    }
-    try {
-      run_as(flags.run_as, keep);
-    } catch (const std::exception& e) {
-      log_error("cannot drop privileges", {{"err", e.what()}});
-      return diagnosing ? 2 : 1;
-    }
-    std::string names;
-    for (int c : keep) names += (names.empty() ? "" : ",") + capability_name(c);
-    log_info("running as an unprivileged user",
-             {{"user", flags.run_as}, {"capabilities", names.empty() ? "none" : names}});
-  }
-
-  // Signals are taken synchronously by this thread; every thread started below inherits the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGHUP);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
-
-  // Every held connection is an fd: raise the soft limit to the hard one (as Go programs do by
-  // themselves), so the connection cap, not EMFILE, is what turns clients away.
-  rlimit nofile{};
-  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
-    nofile.rlim_cur = nofile.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &nofile);
-    getrlimit(RLIMIT_NOFILE, &nofile);
-  }
-  if (nofile.rlim_cur != RLIM_INFINITY &&
-      nofile.rlim_cur < static_cast<rlim_t>(flags.http.max_connections) + 128) {
-    log_warn("--web.max-connections is near the open files limit; raise LimitNOFILE",
-             {{"max_connections", std::to_string(flags.http.max_connections)},
-              {"nofile", std::to_string(nofile.rlim_cur)}});
-  }
-
+  if (!flags.run_as.empty() && !drop_privileges(flags.run_as, registry, config)) return error_code;
+  const sigset_t signals = block_signals();
+  raise_fd_limit(flags.http.max_connections);
   Scraper scraper(flags.scrape_timeout);
   if (diagnosing) return diagnose(scraper, std::move(built), flags.diagnose, signals);
-  std::unique_ptr<HttpServer> server;
-  try {
-    server = std::make_unique<HttpServer>(flags.http, scraper);
-  } catch (const std::exception& e) {
-    log_error("cannot start the HTTP server", {{"err", e.what()}});
-    return 1;
-  }
-  log_info("starting virtnet_exporter",
-           {{"version", kVersion}, {"revision", kRevision}, {"collectors", enabled_names(built)}});
-  // A collector whose start() failed is built again at the next reload, even unchanged.
-  std::set<std::string> rebuild;
-  for (auto& n :
-       scraper.set_collectors(std::move(built.slots), std::move(built.listing)).failed_start) {
-    rebuild.insert(std::move(n));
-  }
-  server->set_ready(true);
-  log_info("listening", {{"address", flags.http.listen_address},
-                         {"port", std::to_string(server->port())},
-                         {"telemetry_path", flags.http.telemetry_path},
-                         {"tls", server->tls() ? "on" : "off"}});
-
-  for (;;) {
-    int sig = 0;
-    if (sigwait(&signals, &sig) != 0) continue;
-    if (sig == SIGHUP) {
-      try {
-        auto next = load_config(registry, flags.config_file, flags.overrides);
-        auto next_built = build_collectors(registry, next, sources, &running, rebuild);
-        const auto names = enabled_names(next_built);
-        const auto rebuilt = enabled_names(next_built, true);
-        const auto installed =
-            scraper.set_collectors(std::move(next_built.slots), std::move(next_built.listing));
-        // A collector kept busy still runs with its old options: the next reload tries again.
-        for (const auto& n : installed.kept_busy) next.collectors[n] = running.collectors[n];
-        rebuild = {installed.failed_start.begin(), installed.failed_start.end()};
-        running = std::move(next);
-        log_info("configuration reloaded", {{"collectors", names}, {"rebuilt", rebuilt}});
-      } catch (const std::exception& e) {
-        // Whatever went wrong (a ConfigError, or std::bad_alloc from a library), the running
-        // collectors were not touched: set_collectors is the last step.
-        log_error("reload failed, keeping the running configuration", {{"err", e.what()}});
-      }
-      continue;
-    }
-    log_info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
-    break;
-  }
-  server->set_ready(false);
-  server.reset();
-  return 0;
+  return serve(flags, registry, sources, scraper, std::move(built), std::move(config), signals);
 }
 
 }  // namespace virtnet

@@ -1,10 +1,11 @@
+#include "exporter/collector_registry.h"
+
 #include "collectors/bpdu/bpdu_collector.h"
 #include "collectors/links/links_collector.h"
 #include "collectors/process/process_collector.h"
 #include "collectors/qemu/qemu_collector.h"
 #include "collectors/sockstat/sockstat_collector.h"
 #include "collectors/vrrp/vrrp_collector.h"
-#include "exporter/scrape/collector.h"
 
 namespace virtnet {
 

@@ -9,6 +9,154 @@
 
 namespace virtnet {
 
+namespace {
+
+// Flags given as text, converted once CLI11 has parsed them all.
+struct Texts {
+  std::string level = "info", format = "logfmt", timeout = "10s", idle = "10s";
+  std::string watch = "10s", output = "text";
+  bool version = false;
+};
+
+// The --collector.<name>[.<option>] flags. CLI11 writes into these; the values become overrides
+// only for the flags that were given.
+struct CollectorFlags {
+  std::map<std::string, bool> bool_values;  // stable addresses for CLI11
+  std::map<std::string, std::string> text_values;
+  std::vector<std::pair<std::string, CLI::Option*>> bool_opts, text_opts;
+};
+
+void add_server_flags(CLI::App& app, Flags& f, Texts& t) {
+  app.add_option("--web.listen-address", f.http.listen_address,
+                 "Address to listen on, HOST:PORT or :PORT (IPv4).")
+      ->capture_default_str();
+  app.add_option("--web.telemetry-path", f.http.telemetry_path,
+                 "Path under which to expose metrics.")
+      ->capture_default_str();
+  app.add_option("--web.max-requests", f.http.max_requests,
+                 "Scrapes served at once; more wait in line within their own deadline.")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  app.add_option("--web.max-connections", f.http.max_connections,
+                 "HTTP connections held at once; the surplus is closed on arrival.")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 4096));
+  app.add_option("--web.max-connections-per-ip", f.http.max_connections_per_ip,
+                 "HTTP connections held at once from one client address (0: no limit).")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 4096));
+  app.add_option("--web.idle-timeout", t.idle,
+                 "Close a connection silent this long (reading a request, or kept alive).")
+      ->capture_default_str();
+  app.add_option("--web.config.file", f.http.web_config_file,
+                 "exporter-toolkit web-config.yml: TLS, basic auth, response headers; "
+                 "re-read when it changes.");
+  app.add_option("--scrape.timeout", t.timeout,
+                 "Scrape budget when the scraper sends no X-Prometheus-Scrape-Timeout-Seconds.")
+      ->capture_default_str();
+  app.add_option("--config.file", f.config_file, "YAML configuration file (optional).");
+  app.add_option("--run-as", f.run_as,
+                 "Started as root: become this user, keeping only the capabilities the enabled "
+                 "collectors need.");
+  app.add_flag("--config.check", f.config_check,
+               "Validate the configuration and flags, then exit (0 if valid, 1 if not).");
+  app.add_option("--path.procfs", f.procfs, "procfs mountpoint.")->capture_default_str();
+  app.add_option("--path.sysfs", f.sysfs, "sysfs mountpoint.")->capture_default_str();
+  app.add_option("--path.rootfs", f.rootfs, "root filesystem (for /dev and /etc).")
+      ->capture_default_str();
+  app.add_option("--log.level", t.level, "Only log messages of this severity or above.")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  app.add_option("--log.format", t.format, "Output format of log messages.")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"logfmt", "json"}));
+  app.add_flag("--collector.disable-defaults", f.overrides.disable_defaults,
+               "Disable all collectors not explicitly enabled by flag or config.");
+  app.add_flag("--version", t.version, "Show the version and exit.");
+}
+
+struct Subcommands {
+  CLI::App* diagnose;
+  CLI::App* rules;
+};
+
+// Subcommands take every option of the exporter (after or before their name).
+Subcommands add_subcommands(CLI::App& app, Texts& t) {
+  auto* diagnose = app.add_subcommand(
+      "diagnose",
+      "Run every collector once, watch for --watch, print the findings worst first with the "
+      "culprit and the next thing to check; exit 0 when clean, 1 when something is found, 2 on "
+      "an error.");
+  diagnose->fallthrough();
+  diagnose->add_option("--watch", t.watch, "How long to watch between the two collections.")
+      ->capture_default_str();
+  diagnose->add_option("--output", t.output, "text or json.")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"text", "json"}));
+  auto* rules = app.add_subcommand(
+      "rules", "Print the Prometheus alert rules (the conditions diagnose reports) and exit.");
+  rules->fallthrough();
+  app.require_subcommand(0, 1);
+  return {diagnose, rules};
+}
+
+void add_collector_flags(CLI::App& app, const std::vector<CollectorInfo>& registry, Flags& f,
+                         CollectorFlags& c) {
+  for (const auto& info : registry) {
+    app.add_flag_callback(
+        "--collector." + info.name, [&f, name = info.name] { f.overrides.enabled[name] = true; },
+        "Enable the " + info.name +
+            " collector (default: " + (info.default_enabled ? "enabled" : "disabled") + ").");
+    app.add_flag_callback(
+        "--no-collector." + info.name,
+        [&f, name = info.name] { f.overrides.enabled[name] = false; },
+        "Disable the " + info.name + " collector.");
+    for (const auto& spec : info.options) {
+      if (spec.type == OptionType::kYaml) continue;  // structured: config file only
+      const std::string key = info.name + "." + spec.key;
+      const std::string flag = "--" + flag_name(info.name, spec);
+      const std::string help = spec.help + " (default: " + spec.default_value + ")";
+      if (spec.type == OptionType::kBool) {
+        auto* o = app.add_flag(flag + ",!--no-" + flag.substr(2), c.bool_values[key], help);
+        c.bool_opts.emplace_back(key, o);
+      } else {
+        auto* o = app.add_option(flag, c.text_values[key], help);
+        c.text_opts.emplace_back(key, o);
+      }
+    }
+  }
+}
+
+// What the text flags say, converted; the first error as one line, or "".
+std::string apply_texts(const Texts& t, const CollectorFlags& c, Flags& f) {
+  for (const auto& [key, opt] : c.bool_opts) {
+    if (opt->count() > 0) f.overrides.options[key] = c.bool_values.at(key) ? "true" : "false";
+  }
+  for (const auto& [key, opt] : c.text_opts) {
+    if (opt->count() > 0) f.overrides.options[key] = c.text_values.at(key);
+  }
+  try {
+    f.scrape_timeout = parse_duration(t.timeout);
+  } catch (const std::invalid_argument& e) {
+    return std::string("--scrape.timeout: ") + e.what();
+  }
+  try {
+    // libmicrohttpd counts in whole seconds: round up, at least 1.
+    const auto ms = parse_duration(t.idle).count();
+    f.http.idle_timeout = std::chrono::seconds((ms + 999) / 1000);
+  } catch (const std::invalid_argument& e) {
+    return std::string("--web.idle-timeout: ") + e.what();
+  }
+  f.log_level = t.level == "debug"   ? LogLevel::kDebug
+                : t.level == "warn"  ? LogLevel::kWarn
+                : t.level == "error" ? LogLevel::kError
+                                     : LogLevel::kInfo;
+  f.log_format = t.format == "json" ? LogFormat::kJson : LogFormat::kLogfmt;
+  return "";
+}
+
+}  // namespace
+
 std::chrono::milliseconds parse_duration(const std::string& text) {
   std::size_t used = 0;
   double v = 0;
@@ -48,98 +196,11 @@ FlagsOutcome parse_flags(int argc, const char* const* argv,
       "network nodes.",
       "virtnet_exporter"};
   app.get_formatter()->column_width(44);
-  bool version = false;
-  std::string level = "info", format = "logfmt", timeout = "10s";
-  app.add_option("--web.listen-address", f.http.listen_address,
-                 "Address to listen on, HOST:PORT or :PORT (IPv4).")
-      ->capture_default_str();
-  app.add_option("--web.telemetry-path", f.http.telemetry_path,
-                 "Path under which to expose metrics.")
-      ->capture_default_str();
-  app.add_option("--web.max-requests", f.http.max_requests,
-                 "Scrapes served at once; more wait in line within their own deadline.")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 64));
-  app.add_option("--web.max-connections", f.http.max_connections,
-                 "HTTP connections held at once; the surplus is closed on arrival.")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 4096));
-  app.add_option("--web.max-connections-per-ip", f.http.max_connections_per_ip,
-                 "HTTP connections held at once from one client address (0: no limit).")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 4096));
-  std::string idle = "10s";
-  app.add_option("--web.idle-timeout", idle,
-                 "Close a connection silent this long (reading a request, or kept alive).")
-      ->capture_default_str();
-  app.add_option("--web.config.file", f.http.web_config_file,
-                 "exporter-toolkit web-config.yml: TLS, basic auth, response headers; "
-                 "re-read when it changes.");
-  app.add_option("--scrape.timeout", timeout,
-                 "Scrape budget when the scraper sends no X-Prometheus-Scrape-Timeout-Seconds.")
-      ->capture_default_str();
-  app.add_option("--config.file", f.config_file, "YAML configuration file (optional).");
-  app.add_option("--run-as", f.run_as,
-                 "Started as root: become this user, keeping only the capabilities the enabled "
-                 "collectors need.");
-  app.add_flag("--config.check", f.config_check,
-               "Validate the configuration and flags, then exit (0 if valid, 1 if not).");
-  app.add_option("--path.procfs", f.procfs, "procfs mountpoint.")->capture_default_str();
-  app.add_option("--path.sysfs", f.sysfs, "sysfs mountpoint.")->capture_default_str();
-  app.add_option("--path.rootfs", f.rootfs, "root filesystem (for /dev and /etc).")
-      ->capture_default_str();
-  app.add_option("--log.level", level, "Only log messages of this severity or above.")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
-  app.add_option("--log.format", format, "Output format of log messages.")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"logfmt", "json"}));
-  app.add_flag("--collector.disable-defaults", f.overrides.disable_defaults,
-               "Disable all collectors not explicitly enabled by flag or config.");
-  app.add_flag("--version", version, "Show the version and exit.");
-  // Subcommands take every option of the exporter (after or before their name).
-  std::string watch = "10s", output = "text";
-  auto* diagnose = app.add_subcommand(
-      "diagnose",
-      "Run every collector once, watch for --watch, print the findings worst first with the "
-      "culprit and the next thing to check; exit 0 when clean, 1 when something is found, 2 on "
-      "an error.");
-  diagnose->fallthrough();
-  diagnose->add_option("--watch", watch, "How long to watch between the two collections.")
-      ->capture_default_str();
-  diagnose->add_option("--output", output, "text or json.")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"text", "json"}));
-  auto* rules = app.add_subcommand(
-      "rules", "Print the Prometheus alert rules (the conditions diagnose reports) and exit.");
-  rules->fallthrough();
-  app.require_subcommand(0, 1);
-
-  std::map<std::string, bool> bool_values;  // stable addresses for CLI11
-  std::map<std::string, std::string> text_values;
-  std::vector<std::pair<std::string, CLI::Option*>> bool_opts, text_opts;
-  for (const auto& c : registry) {
-    app.add_flag_callback(
-        "--collector." + c.name, [&f, name = c.name] { f.overrides.enabled[name] = true; },
-        "Enable the " + c.name +
-            " collector (default: " + (c.default_enabled ? "enabled" : "disabled") + ").");
-    app.add_flag_callback(
-        "--no-collector." + c.name, [&f, name = c.name] { f.overrides.enabled[name] = false; },
-        "Disable the " + c.name + " collector.");
-    for (const auto& spec : c.options) {
-      if (spec.type == OptionType::kYaml) continue;  // structured: config file only
-      const std::string key = c.name + "." + spec.key;
-      const std::string flag = "--" + flag_name(c.name, spec);
-      const std::string help = spec.help + " (default: " + spec.default_value + ")";
-      if (spec.type == OptionType::kBool) {
-        auto* o = app.add_flag(flag + ",!--no-" + flag.substr(2), bool_values[key], help);
-        bool_opts.emplace_back(key, o);
-      } else {
-        auto* o = app.add_option(flag, text_values[key], help);
-        text_opts.emplace_back(key, o);
-      }
-    }
-  }
+  Texts texts;
+  CollectorFlags collector_flags;
+  add_server_flags(app, f, texts);
+  const auto sub = add_subcommands(app, texts);
+  add_collector_flags(app, registry, f, collector_flags);
 
   try {
     app.parse(argc, argv);
@@ -150,48 +211,27 @@ FlagsOutcome parse_flags(int argc, const char* const* argv,
     err << "virtnet_exporter: error: " << e.what() << " (try --help)\n";
     return {std::nullopt, error_code};
   }
-  if (diagnose->parsed()) {
+  if (sub.diagnose->parsed()) {
     f.mode = Flags::Mode::kDiagnose;
-    f.diagnose.json = output == "json";
+    f.diagnose.json = texts.output == "json";
     try {
-      f.diagnose.watch =
-          watch == "0" || watch == "0s" ? std::chrono::milliseconds(0) : parse_duration(watch);
+      f.diagnose.watch = texts.watch == "0" || texts.watch == "0s" ? std::chrono::milliseconds(0)
+                                                                   : parse_duration(texts.watch);
     } catch (const std::invalid_argument& e) {
       err << "virtnet_exporter: error: --watch: " << e.what() << "\n";
       return {std::nullopt, 2};
     }
   }
-  if (rules->parsed()) f.mode = Flags::Mode::kRules;
-  if (version) {
+  if (sub.rules->parsed()) f.mode = Flags::Mode::kRules;
+  if (texts.version) {
     out << "virtnet_exporter, version " << kVersion << " (revision: " << kRevision << ")\n"
         << "  build compiler: " << kCompiler << "\n";
     return {std::nullopt, 0};
   }
-  for (auto& [key, opt] : bool_opts) {
-    if (opt->count() > 0) f.overrides.options[key] = bool_values[key] ? "true" : "false";
-  }
-  for (auto& [key, opt] : text_opts) {
-    if (opt->count() > 0) f.overrides.options[key] = text_values[key];
-  }
-  try {
-    f.scrape_timeout = parse_duration(timeout);
-  } catch (const std::invalid_argument& e) {
-    err << "virtnet_exporter: error: --scrape.timeout: " << e.what() << "\n";
+  if (const auto why = apply_texts(texts, collector_flags, f); !why.empty()) {
+    err << "virtnet_exporter: error: " << why << "\n";
     return {std::nullopt, error_code};
   }
-  try {
-    // libmicrohttpd counts in whole seconds: round up, at least 1.
-    const auto ms = parse_duration(idle).count();
-    f.http.idle_timeout = std::chrono::seconds((ms + 999) / 1000);
-  } catch (const std::invalid_argument& e) {
-    err << "virtnet_exporter: error: --web.idle-timeout: " << e.what() << "\n";
-    return {std::nullopt, error_code};
-  }
-  f.log_level = level == "debug"   ? LogLevel::kDebug
-                : level == "warn"  ? LogLevel::kWarn
-                : level == "error" ? LogLevel::kError
-                                   : LogLevel::kInfo;
-  f.log_format = format == "json" ? LogFormat::kJson : LogFormat::kLogfmt;
   return {std::move(f), 0};
 }
 

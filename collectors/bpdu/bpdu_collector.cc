@@ -19,7 +19,22 @@ namespace virtnet::bpdu {
 
 namespace {
 
-std::string m(std::string_view suffix) { return metric_name("virtnet_bpdu_", suffix); }
+constexpr auto kFrames = MetricDef::counter(
+    "virtnet_bpdu_frames_total",
+    "Spanning-tree BPDUs captured, by interface, direction (received: into this host; on a tap, "
+    "from the instance) and kind.");
+constexpr auto kLastFrame = MetricDef::gauge("virtnet_bpdu_last_frame_timestamp_seconds",
+                                             "When the last such BPDU was captured.");
+constexpr auto kInstanceFrames = MetricDef::counter(
+    "virtnet_bpdu_instance_frames_total",
+    "BPDUs sent by instances: received on an interface matching instance_interfaces (their "
+    "taps). A bridge with STP off forwards them to the physical switch.");
+constexpr auto kRejected =
+    MetricDef::counter("virtnet_bpdu_frames_rejected_total",
+                       "Frames to a spanning-tree address that are not BPDUs, by reason.");
+constexpr auto kDropped =
+    MetricDef::counter("virtnet_bpdu_packets_dropped_total",
+                       "Frames the kernel dropped because the capture socket's buffer was full.");
 
 // IEEE spanning tree and Cisco PVST+ destinations.
 constexpr const char* kFilter = "ether dst 01:80:c2:00:00:00 or ether dst 01:00:0c:cc:cc:cd";
@@ -107,7 +122,10 @@ class BpduCollector : public Collector {
     }
   }
 
-  void stop() override { thread_.stop(std::chrono::seconds(2)); }
+  void stop() override { thread_.request_stop(); }
+  bool join(std::chrono::steady_clock::time_point deadline) override {
+    return thread_.join_until(deadline);
+  }
 
   CollectStatus collect(MetricSink& out) override {
     const auto snap = shared_->state.snapshot();
@@ -115,31 +133,18 @@ class BpduCollector : public Collector {
       const Labels labels{{"interface", k.interface},
                           {"direction", k.outgoing ? "sent" : "received"},
                           {"kind", std::string(kind_name(k.kind))}};
-      out.counter(
-          m("frames_total"),
-          "Spanning-tree BPDUs captured, by interface, direction (received: into this host; "
-          "on a tap, from the instance) and kind.",
-          static_cast<double>(v.frames), labels);
-      out.gauge(m("last_frame_timestamp_seconds"), "When the last such BPDU was captured.", v.last,
-                labels);
+      out.add(kFrames, static_cast<double>(v.frames), labels);
+      out.add(kLastFrame, v.last, labels);
     }
     for (const auto& [iface, v] : shared_->from_instances.snapshot().entries) {
-      out.counter(m("instance_frames_total"),
-                  "BPDUs sent by instances: received on an interface matching "
-                  "instance_interfaces (their taps). A bridge with STP off forwards them to the "
-                  "physical switch.",
-                  static_cast<double>(v.frames), {{"interface", iface}});
+      out.add(kInstanceFrames, static_cast<double>(v.frames), {{"interface", iface}});
     }
     for (std::size_t i = 1; i < static_cast<std::size_t>(Reject::kCount); ++i) {
       const auto r = static_cast<Reject>(i);
-      out.counter(m("frames_rejected_total"),
-                  "Frames to a spanning-tree address that are not BPDUs, by reason.",
-                  static_cast<double>(shared_->rejected[i].load()),
-                  {{"reason", std::string(reject_name(r))}});
+      out.add(kRejected, static_cast<double>(shared_->rejected[i].load()),
+              {{"reason", std::string(reject_name(r))}});
     }
-    out.counter(m("packets_dropped_total"),
-                "Frames the kernel dropped because the capture socket's buffer was full.",
-                static_cast<double>(shared_->dropped.load()));
+    out.add(kDropped, static_cast<double>(shared_->dropped.load()));
     emit_background_health(out, "bpdu", snap);
     // Whatever stopped the capture is the reason from then on.
     if (auto why = thread_.failure(); !why.empty()) return out.fail("capture stopped: " + why);
@@ -171,6 +176,7 @@ CollectorInfo bpdu_info() {
       [](const CollectorOptions&) {
         return std::vector<CapabilityNeed>{{CAP_NET_RAW, "to capture BPDUs (AF_PACKET)"}};
       },
+      {kFrames, kLastFrame, kInstanceFrames, kRejected, kDropped},
   };
 }
 

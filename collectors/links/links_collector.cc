@@ -1,7 +1,5 @@
 #include "collectors/links/links_collector.h"
 
-#include <linux/capability.h>
-
 #include <cerrno>
 #include <cstring>
 #include <unordered_map>
@@ -17,79 +15,102 @@ namespace {
 
 constexpr int kDumpTimeoutMs = 2000;
 
-std::string m(std::string_view suffix) { return metric_name("virtnet_link_", suffix); }
+constexpr auto kInfo = MetricDef::gauge(
+    "virtnet_link_info", "A network link: kind, state, lower device, master, egress device.");
+constexpr auto kMtu = MetricDef::gauge("virtnet_link_mtu_bytes", "The link's MTU.");
+constexpr auto kHeadroom = MetricDef::gauge(
+    "virtnet_link_mtu_headroom_bytes",
+    "Least MTU minus full-size frame over the devices this link's frames pass (one VLAN tag "
+    "free); negative: full-size frames are dropped on the way.");
+constexpr auto kVlanTags = MetricDef::gauge(
+    "virtnet_link_vlan_tags", "VLAN tags on this link's frames as the egress sends them.");
+constexpr auto kOverhead =
+    MetricDef::gauge("virtnet_link_encapsulation_overhead_bytes",
+                     "Bytes the way down adds to a full-size frame: VLAN tags, encapsulation.");
+constexpr auto kCarrier = MetricDef::gauge("virtnet_link_carrier", "1 when the link has carrier.");
+constexpr auto kRxBytes = MetricDef::counter("virtnet_link_receive_bytes_total", "Bytes received.");
+constexpr auto kTxBytes = MetricDef::counter("virtnet_link_transmit_bytes_total", "Bytes sent.");
+constexpr auto kRxPackets =
+    MetricDef::counter("virtnet_link_receive_packets_total", "Packets received.");
+constexpr auto kTxPackets =
+    MetricDef::counter("virtnet_link_transmit_packets_total", "Packets sent.");
+constexpr auto kRxErrors =
+    MetricDef::counter("virtnet_link_receive_errors_total", "Receive errors.");
+constexpr auto kTxErrors =
+    MetricDef::counter("virtnet_link_transmit_errors_total", "Transmit errors.");
+constexpr auto kRxDrops =
+    MetricDef::counter("virtnet_link_receive_drops_total", "Packets dropped on receive.");
+constexpr auto kTxDrops =
+    MetricDef::counter("virtnet_link_transmit_drops_total", "Packets dropped on transmit.");
+constexpr auto kMismatch = MetricDef::gauge(
+    "virtnet_link_mtu_mismatch_bytes",
+    "This link's MTU minus that of the device it is tied to (bridge, bond, a VLAN's lower "
+    "device), where they differ.");
+constexpr auto kNamespaces =
+    MetricDef::gauge("virtnet_links_namespaces", "Named network namespaces walked at this scrape.");
+constexpr auto kTruncated =
+    MetricDef::gauge("virtnet_links_namespaces_truncated",
+                     "1 when there were more named namespaces than collector.links.netns-max.");
+constexpr auto kMalformed = MetricDef::counter(
+    "virtnet_links_netlink_malformed_total",
+    "Link dump messages or attributes that were truncated or of a wrong size, skipped.");
 
 class LinksCollector : public Collector {
  public:
-  explicit LinksCollector(const CollectorOptions& o)
-      : netns_(o.get_bool("netns")),
-        netns_dir_(o.get_string("netns_dir")),
-        netns_max_(static_cast<std::size_t>(o.get_int("netns_max"))) {}
+  LinksCollector(const CollectorOptions& o, const Sources& src)
+      : netns_(netns_scope(o)), dump_links_(src.dump_links), run_in_netns_(src.run_in_netns) {}
 
   std::string_view name() const override { return "links"; }
 
   CollectStatus collect(MetricSink& out) override {
-    std::string why;
-    std::size_t walked = 0, skipped = 0;
-    // The exporter's own namespace, then the named ones.
-    if (auto err = own_namespace(out); !err.empty()) why = err;
-    if (netns_) {
-      const auto list = list_netns(netns_dir_, netns_max_);
-      if (list.error && list.error != ENOENT) {
-        why = "cannot list " + netns_dir_ + ": " + std::strerror(list.error);
-      }
-      if (list.truncated) skipped = 1;
-      for (const auto& ns : list.names) {
-        const std::string path = netns_dir_ + "/" + ns;
-        std::vector<ParsedLink> links;
-        LinkDumpProgress progress;
-        const auto r = run_in_netns(path, [&] { progress = dump(links); });
+    // The exporter's own namespace, dumped from the collector's thread (label netns=""), then
+    // the named ones, each from a thread inside it.
+    dump_and_emit("", out);
+    if (netns_.scope().enabled) {
+      const auto scan = netns_.scan();
+      if (!scan.problem.empty()) out.fail(scan.problem);
+      std::size_t walked = 0;
+      for (const auto& entry : netns_.current()) {
+        const std::string& ns = entry.first;  // a structured binding cannot be captured (clang 14)
+        std::string err;
+        const auto r = run_in_netns_(netns_.path(ns), [&] { err = dump_and_emit(ns, out); });
         if (r.status == NetnsStatus::kGone) continue;  // removed while we looked: not an error
         if (r.status != NetnsStatus::kOk) {
-          why = "namespace " + ns + ": " + r.error;
+          out.fail("namespace " + ns + ": " + r.error);
           continue;
         }
         ++walked;
-        emit(ns, links, progress, out);
+        if (!err.empty()) out.fail("namespace " + ns + ": " + err);
       }
-      out.gauge("virtnet_links_namespaces", "Named network namespaces walked at this scrape.",
-                static_cast<double>(walked));
-      out.gauge("virtnet_links_namespaces_truncated",
-                "1 when there were more named namespaces than collector.links.netns-max.",
-                static_cast<double>(skipped));
+      out.add(kNamespaces, static_cast<double>(walked));
+      out.add(kTruncated, scan.truncated ? 1 : 0);
     }
-    out.counter("virtnet_links_netlink_malformed_total",
-                "Link dump messages or attributes that were truncated or of a wrong size, "
-                "skipped.",
-                static_cast<double>(malformed_));
-    if (!why.empty()) return out.fail(why);
-    return CollectStatus::kOk;
+    out.add(kMalformed, static_cast<double>(malformed_));
+    return out.error().empty() ? CollectStatus::kOk : CollectStatus::kError;
   }
 
  private:
-  LinkDumpProgress dump(std::vector<ParsedLink>& links) {
-    LinkDumpProgress total;
-    dump_links(kDumpTimeoutMs, [&](std::string_view chunk) {
-      const auto p = parse_link_chunk(chunk, links);
-      total.malformed += p.malformed;
-      total.error = p.error;
-      return p.done;
-    });
-    return total;
-  }
-
-  // The exporter's own namespace, dumped from the collector's thread: label netns="".
-  std::string own_namespace(MetricSink& out) {
+  // Dumps the calling thread's namespace and emits its links; the reason it failed, or "". A
+  // netlink error mid-dump still emits what came before it.
+  std::string dump_and_emit(const std::string& ns, MetricSink& out) {
     std::vector<ParsedLink> links;
-    LinkDumpProgress progress;
+    LinkDumpProgress total;
     try {
-      progress = dump(links);
+      dump_links_(kDumpTimeoutMs, [&](std::string_view chunk) {
+        const auto p = parse_link_chunk(chunk, links);
+        total.malformed += p.malformed;
+        if (p.error) total.error = p.error;
+        return p.done;
+      });
     } catch (const std::exception& e) {
+      if (ns.empty()) out.fail(e.what());
       return e.what();
     }
-    emit("", links, progress, out);
-    return progress.error ? "links: netlink error " + std::string(std::strerror(-progress.error))
-                          : "";
+    emit(ns, links, total, out);
+    if (!total.error) return "";
+    std::string why = "netlink error " + std::string(std::strerror(-total.error));
+    if (ns.empty()) out.fail(why);
+    return why;
   }
 
   void emit(const std::string& ns, const std::vector<ParsedLink>& parsed,
@@ -131,55 +152,38 @@ class LinksCollector : public Collector {
         info.push_back({"vlan_protocol", l.vlan_protocol == 0x88a8 ? "802.1ad" : "802.1Q"});
       }
       if (l.vni) info.push_back({"vni", std::to_string(*l.vni)});
-      out.gauge(m("info"), "A network link: kind, state, lower device, master, egress device.", 1,
-                info);
-      out.gauge(m("mtu_bytes"), "The link's MTU.", l.mtu, id);
+      out.add(kInfo, 1, info);
+      out.add(kMtu, l.mtu, id);
       if (s.headroom) {
-        out.gauge(m("mtu_headroom_bytes"),
-                  "Least MTU minus full-size frame over the devices this link's frames pass "
-                  "(one VLAN tag free); negative: full-size frames are dropped on the way.",
-                  static_cast<double>(*s.headroom), id);
-        out.gauge(m("vlan_tags"), "VLAN tags on this link's frames as the egress sends them.",
-                  s.vlan_tags, id);
-        out.gauge(m("encapsulation_overhead_bytes"),
-                  "Bytes the way down adds to a full-size frame: VLAN tags, encapsulation.",
-                  s.overhead, id);
+        out.add(kHeadroom, static_cast<double>(*s.headroom), id);
+        out.add(kVlanTags, s.vlan_tags, id);
+        out.add(kOverhead, s.overhead, id);
       }
-      if (p.carrier) out.gauge(m("carrier"), "1 when the link has carrier.", *p.carrier, id);
+      if (p.carrier) out.add(kCarrier, *p.carrier, id);
       if (p.stats) {
         const auto& c = *p.stats;
-        out.counter(m("receive_bytes_total"), "Bytes received.", static_cast<double>(c.rx_bytes),
-                    id);
-        out.counter(m("transmit_bytes_total"), "Bytes sent.", static_cast<double>(c.tx_bytes), id);
-        out.counter(m("receive_packets_total"), "Packets received.",
-                    static_cast<double>(c.rx_packets), id);
-        out.counter(m("transmit_packets_total"), "Packets sent.", static_cast<double>(c.tx_packets),
-                    id);
-        out.counter(m("receive_errors_total"), "Receive errors.", static_cast<double>(c.rx_errors),
-                    id);
-        out.counter(m("transmit_errors_total"), "Transmit errors.",
-                    static_cast<double>(c.tx_errors), id);
-        out.counter(m("receive_drops_total"), "Packets dropped on receive.",
-                    static_cast<double>(c.rx_dropped), id);
-        out.counter(m("transmit_drops_total"), "Packets dropped on transmit.",
-                    static_cast<double>(c.tx_dropped), id);
+        out.add(kRxBytes, static_cast<double>(c.rx_bytes), id);
+        out.add(kTxBytes, static_cast<double>(c.tx_bytes), id);
+        out.add(kRxPackets, static_cast<double>(c.rx_packets), id);
+        out.add(kTxPackets, static_cast<double>(c.tx_packets), id);
+        out.add(kRxErrors, static_cast<double>(c.rx_errors), id);
+        out.add(kTxErrors, static_cast<double>(c.tx_errors), id);
+        out.add(kRxDrops, static_cast<double>(c.rx_dropped), id);
+        out.add(kTxDrops, static_cast<double>(c.tx_dropped), id);
       }
     }
     for (const auto& mm : find_mismatches(links)) {
-      out.gauge(m("mtu_mismatch_bytes"),
-                "This link's MTU minus that of the device it is tied to (bridge, bond, a VLAN's "
-                "lower device), where they differ.",
-                static_cast<double>(mm.difference),
-                {{"netns", ns},
-                 {"link", name_of(mm.ifindex)},
-                 {"other", name_of(mm.other)},
-                 {"relation", mm.kind}});
+      out.add(kMismatch, static_cast<double>(mm.difference),
+              {{"netns", ns},
+               {"link", name_of(mm.ifindex)},
+               {"other", name_of(mm.other)},
+               {"relation", mm.kind}});
     }
   }
 
-  bool netns_;
-  std::string netns_dir_;
-  std::size_t netns_max_;
+  NetnsWatcher netns_;
+  std::function<void(int, const std::function<bool(std::string_view)>&)> dump_links_;
+  std::function<NetnsOutcome(const std::string&, const std::function<void()>&)> run_in_netns_;
   std::uint64_t malformed_ = 0;
 };
 
@@ -191,22 +195,14 @@ CollectorInfo links_info() {
       "Network links from one netlink dump per namespace: MTU, kind, VLAN and encapsulation "
       "stacking, MTU headroom and mismatches, counters.",
       true,
-      {OptionSpec::boolean("netns", false,
-                           "Also walk the named network namespaces (Neutron's qrouter-*, "
-                           "qdhcp-*, ...); needs CAP_SYS_ADMIN."),
-       OptionSpec::make("netns_dir", OptionType::kString, "/run/netns",
-                        "Where the named network namespaces are."),
-       OptionSpec::integer("netns_max", 256, 1, 10000, "The most named namespaces walked.")},
-      [](const CollectorOptions& o, const Sources&) -> std::unique_ptr<Collector> {
-        return std::make_unique<LinksCollector>(o);
+      netns_options("walk the links"),
+      [](const CollectorOptions& o, const Sources& s) -> std::unique_ptr<Collector> {
+        return std::make_unique<LinksCollector>(o, s);
       },
-      [](const CollectorOptions& o) {
-        std::vector<CapabilityNeed> needs;
-        if (o.get_bool("netns")) {
-          needs.push_back({CAP_SYS_ADMIN, "to enter the namespaces in netns_dir with setns"});
-        }
-        return needs;
-      },
+      [](const CollectorOptions& o) { return netns_capabilities(netns_scope(o)); },
+      {kInfo, kMtu, kHeadroom, kVlanTags, kOverhead, kCarrier, kRxBytes, kTxBytes, kRxPackets,
+       kTxPackets, kRxErrors, kTxErrors, kRxDrops, kTxDrops, kMismatch, kNamespaces, kTruncated,
+       kMalformed},
   };
 }
 

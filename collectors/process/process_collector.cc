@@ -13,6 +13,7 @@
 #include "collectors/process/process_metrics.h"
 #include "collectors/process/process_parse.h"
 #include "collectors/process/process_state.h"
+#include "collectors/qemu/qemu_parse.h"
 #include "exporter/common/logging.h"
 #include "exporter/common/parse_error.h"
 #include "exporter/common/utf8.h"
@@ -32,7 +33,7 @@ class ProcessCollector : public Collector {
   ProcessCollector(const CollectorOptions& o, const Sources& src)
       : proc_(src.proc),
         walk_(ProcWalk::for_collector(src.proc_walk, src.proc)),
-        matcher_(parse_groups_text(o.get_string("groups"))),
+        matcher_(o.get_structured<std::vector<Group>>("groups")),
         top_n_(static_cast<std::size_t>(o.get_int("top_n"))),
         ticks_(static_cast<double>(sysconf(_SC_CLK_TCK))),
         totals_(matcher_.groups().size()),
@@ -182,13 +183,19 @@ class ProcessCollector : public Collector {
       }
     } catch (const ParseError& e) {
       read_errors_[1] += 1;
-      log_warn("cannot parse process file",
-               {{"collector", "process"}, {"pid", pid}, {"err", e.what()}});
+      // Counted at every scrape; logged once for the process (pid and start time).
+      if (!state.logged) {
+        state.logged = true;
+        log_warn("cannot parse process file (logged once for this process)",
+                 {{"collector", "process"}, {"pid", pid}, {"err", e.what()}});
+      }
       return;
     }
-    if (g.per_process && ps.comm.rfind("qemu", 0) == 0) {
+    if (g.per_process && qemu::is_qemu(ps.comm)) {
       // Kept as it will be exported: a -name of 131 KB must not sit in the state of every qemu.
-      if (!state.domain) state.domain = sanitize_label_value(qemu_domain(cmdline(dir, key)));
+      if (!state.domain) {
+        state.domain = qemu::domain_label(qemu_domain(cmdline(dir, key)), ps.pid, false);
+      }
       r.domain = *state.domain;
     }
     readings_.push_back(std::move(r));
@@ -328,11 +335,9 @@ class ProcessCollector : public Collector {
 }  // namespace
 
 CollectorInfo process_info() {
-  auto groups = OptionSpec::make("groups", OptionType::kYaml, kDefaultGroupsYaml,
-                                 "Process groups (config file only; see README).");
-  groups.validate_yaml = [](const YAML::Node& n, const std::string& file) {
-    parse_groups(n, file);
-  };
+  auto groups = OptionSpec::structured<std::vector<Group>>(
+      "groups", kDefaultGroupsYaml,
+      "Process groups (config file only; see docs/collectors/process.md).", parse_groups);
   return {
       "process",
       "Per-group and per-process fds, threads, CPU, context switches and pmap -d memory "
@@ -350,6 +355,7 @@ CollectorInfo process_info() {
             {CAP_DAC_READ_SEARCH, "to list other users' /proc/PID/fd"},
         };
       },
+      process_metric_defs(),
   };
 }
 

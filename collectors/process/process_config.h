@@ -34,7 +34,6 @@ extern const char* const kDefaultGroupsYaml;
 
 // Validates and converts the `groups` option; throws ConfigError with file:line:column.
 std::vector<Group> parse_groups(const YAML::Node& node, const std::string& file);
-std::vector<Group> parse_groups_text(const std::string& yaml);  // already validated text
 
 class Matcher {
  public:

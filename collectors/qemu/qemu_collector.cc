@@ -22,11 +22,35 @@ constexpr std::array<ThreadClass, kClasses> kAllClasses = {ThreadClass::kVcpu, T
                                                            ThreadClass::kIothread,
                                                            ThreadClass::kMain, ThreadClass::kOther};
 
-std::string m(std::string_view suffix) { return metric_name("virtnet_qemu_", suffix); }
-
-bool is_qemu(std::string_view comm) {
-  return comm.rfind("qemu-system-", 0) == 0 || comm.rfind("qemu-kvm", 0) == 0;
-}
+constexpr auto kVmInfo =
+    MetricDef::gauge("virtnet_qemu_vm_info", "A qemu process: its domain, UUID and pid.");
+constexpr auto kThreads = MetricDef::gauge(
+    "virtnet_qemu_threads", "Threads of the qemu by class (vcpu, vhost, iothread, main, other).");
+constexpr auto kCpu = MetricDef::counter("virtnet_qemu_cpu_seconds_total",
+                                         "CPU time of the qemu's threads by class and mode.");
+constexpr auto kWait =
+    MetricDef::counter("virtnet_qemu_run_queue_wait_seconds_total",
+                       "Time the qemu's threads of the class waited on a run queue (schedstat).");
+constexpr auto kVcpuCpu =
+    MetricDef::counter("virtnet_qemu_vcpu_cpu_seconds_total", "CPU time of one vCPU thread.");
+constexpr auto kVcpuWait = MetricDef::counter("virtnet_qemu_vcpu_run_queue_wait_seconds_total",
+                                              "Run-queue wait of one vCPU thread.");
+constexpr auto kNetdevInfo =
+    MetricDef::gauge("virtnet_qemu_netdev_info", "A -netdev of the qemu, with its type.");
+constexpr auto kNetdevVhost =
+    MetricDef::gauge("virtnet_qemu_netdev_vhost",
+                     "1 when vhost-net serves the tap netdev; 0 when qemu serves it in userspace.");
+constexpr auto kVms = MetricDef::gauge("virtnet_qemu_vms", "qemu processes found.");
+constexpr auto kMalformed =
+    MetricDef::counter("virtnet_qemu_cmdline_malformed_total",
+                       "-netdev values that could not be read, over the qemu processes seen.");
+constexpr auto kVhostDevice =
+    MetricDef::gauge("virtnet_qemu_vhost_net_device", "1 when /dev/vhost-net exists.");
+constexpr auto kVhostModule = MetricDef::gauge(
+    "virtnet_qemu_vhost_net_module", "1 when the vhost_net module is loaded or built in.");
+constexpr auto kDefaultVhost = MetricDef::gauge(
+    "virtnet_qemu_default_vhost_net_enabled",
+    "VHOST_NET_ENABLED in /etc/default/qemu-kvm (0: the default that turns vhost-net off).");
 
 // CPU and run-queue wait, as counters that never go down: a thread's increase since the last
 // scrape is added (all of it for a thread seen first), so threads that end keep their share.
@@ -80,10 +104,8 @@ class QemuCollector : public Collector {
       if (read_vm(ps, it == kernel_vhost.end() ? kNone : it->second, domains, out)) ++vms;
     }
     std::erase_if(vms_, [&](const auto& kv) { return kv.second.generation != generation_; });
-    out.gauge(m("vms"), "qemu processes found.", static_cast<double>(vms));
-    out.counter(m("cmdline_malformed_total"),
-                "-netdev values that could not be read, over the qemu processes seen.",
-                static_cast<double>(malformed_));
+    out.add(kVms, static_cast<double>(vms));
+    out.add(kMalformed, static_cast<double>(malformed_));
     emit_host(out);
     return CollectStatus::kOk;
   }
@@ -165,55 +187,39 @@ class QemuCollector : public Collector {
   }
 
   void emit_vm(const ProcStat& ps, const Vm& vm, std::set<std::string>& domains, MetricSink& out) {
-    std::string domain = vm.cmd.domain.empty() ? "pid-" + std::to_string(ps.pid)
-                                               : sanitize_label_value(vm.cmd.domain);
+    std::string domain = domain_label(vm.cmd.domain, ps.pid, false);
     if (!domains.insert(domain).second) {  // a second qemu with the same name
-      domain = sanitize_label_value(domain + " (pid " + std::to_string(ps.pid) + ")");
+      domain = domain_label(vm.cmd.domain, ps.pid, true);
       domains.insert(domain);
     }
-    out.gauge(m("vm_info"), "A qemu process: its domain, UUID and pid.", 1,
-              {{"domain", domain}, {"uuid", vm.cmd.uuid}, {"pid", std::to_string(ps.pid)}});
+    out.add(kVmInfo, 1,
+            {{"domain", domain}, {"uuid", vm.cmd.uuid}, {"pid", std::to_string(ps.pid)}});
     for (ThreadClass cls : kAllClasses) {
       const auto c = static_cast<std::size_t>(cls);
       const Labels l = {{"domain", domain}, {"class", std::string(thread_class_name(cls))}};
-      out.gauge(m("threads"), "Threads of the qemu by class (vcpu, vhost, iothread, main, other).",
-                vm.threads[c], l);
+      out.add(kThreads, vm.threads[c], l);
       Labels user = l, system = l;
       user.push_back({"mode", "user"});
       system.push_back({"mode", "system"});
-      out.counter(m("cpu_seconds_total"), "CPU time of the qemu's threads by class and mode.",
-                  vm.totals[c].user, user);
-      out.counter(m("cpu_seconds_total"), "CPU time of the qemu's threads by class and mode.",
-                  vm.totals[c].system, system);
-      out.counter(m("run_queue_wait_seconds_total"),
-                  "Time the qemu's threads of the class waited on a run queue (schedstat).",
-                  vm.totals[c].wait, l);
+      out.add(kCpu, vm.totals[c].user, user);
+      out.add(kCpu, vm.totals[c].system, system);
+      out.add(kWait, vm.totals[c].wait, l);
     }
     for (const auto& [n, u] : vm.vcpu_totals) {
       const std::string idx = std::to_string(n);
-      out.counter(m("vcpu_cpu_seconds_total"), "CPU time of one vCPU thread.", u.user,
-                  {{"domain", domain}, {"vcpu", idx}, {"mode", "user"}});
-      out.counter(m("vcpu_cpu_seconds_total"), "CPU time of one vCPU thread.", u.system,
-                  {{"domain", domain}, {"vcpu", idx}, {"mode", "system"}});
-      out.counter(m("vcpu_run_queue_wait_seconds_total"), "Run-queue wait of one vCPU thread.",
-                  u.wait, {{"domain", domain}, {"vcpu", idx}});
+      out.add(kVcpuCpu, u.user, {{"domain", domain}, {"vcpu", idx}, {"mode", "user"}});
+      out.add(kVcpuCpu, u.system, {{"domain", domain}, {"vcpu", idx}, {"mode", "system"}});
+      out.add(kVcpuWait, u.wait, {{"domain", domain}, {"vcpu", idx}});
     }
     for (const auto& n : vm.cmd.netdevs) {
-      out.gauge(m("netdev_info"), "A -netdev of the qemu, with its type.", 1,
-                {{"domain", domain}, {"netdev", n.id}, {"type", n.type}});
-      if (n.vhost) {
-        out.gauge(m("netdev_vhost"),
-                  "1 when vhost-net serves the tap netdev; 0 when qemu serves it in userspace.",
-                  *n.vhost ? 1 : 0, {{"domain", domain}, {"netdev", n.id}});
-      }
+      out.add(kNetdevInfo, 1, {{"domain", domain}, {"netdev", n.id}, {"type", n.type}});
+      if (n.vhost) out.add(kNetdevVhost, *n.vhost ? 1 : 0, {{"domain", domain}, {"netdev", n.id}});
     }
   }
 
   void emit_host(MetricSink& out) {
-    out.gauge(m("vhost_net_device"), "1 when /dev/vhost-net exists.",
-              root_.exists("dev/vhost-net") ? 1 : 0);
-    out.gauge(m("vhost_net_module"), "1 when the vhost_net module is loaded or built in.",
-              sys_.exists("module/vhost_net") ? 1 : 0);
+    out.add(kVhostDevice, root_.exists("dev/vhost-net") ? 1 : 0);
+    out.add(kVhostModule, sys_.exists("module/vhost_net") ? 1 : 0);
     // The distribution default behind incident 2: VHOST_NET_ENABLED=0 in /etc/default/qemu-kvm.
     int err = 0;
     if (root_.read_into("etc/default/qemu-kvm", buf_, &err, 1 << 16) == ReadStatus::kOk) {
@@ -223,10 +229,7 @@ class QemuCollector : public Collector {
         auto v = line.substr(key.size());
         if (!v.empty() && (v.front() == '"' || v.front() == '\'')) v = v.substr(1, 1);
         if (v.rfind('1', 0) == 0 || v.rfind('0', 0) == 0) {
-          out.gauge(m("default_vhost_net_enabled"),
-                    "VHOST_NET_ENABLED in /etc/default/qemu-kvm (0: the default that turns "
-                    "vhost-net off).",
-                    v.front() == '1' ? 1 : 0);
+          out.add(kDefaultVhost, v.front() == '1' ? 1 : 0);
         }
       });
     }
@@ -258,6 +261,8 @@ CollectorInfo qemu_info() {
         return std::make_unique<QemuCollector>(o, s);
       },
       {},  // no capabilities needed
+      {kVmInfo, kThreads, kCpu, kWait, kVcpuCpu, kVcpuWait, kNetdevInfo, kNetdevVhost, kVms,
+       kMalformed, kVhostDevice, kVhostModule, kDefaultVhost},
   };
 }
 

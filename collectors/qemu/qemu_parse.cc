@@ -3,6 +3,8 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "exporter/common/utf8.h"
+
 namespace virtnet::qemu {
 
 namespace {
@@ -227,6 +229,18 @@ std::optional<double> parse_schedstat_wait_seconds(std::string_view text) {
   auto [p, ec] = std::from_chars(field.data(), field.data() + field.size(), ns);
   if (ec != std::errc() || p != field.data() + field.size() || field.empty()) return std::nullopt;
   return static_cast<double>(ns) / 1e9;
+}
+
+bool is_qemu(std::string_view comm) {
+  return comm.starts_with("qemu-system-") || comm.starts_with("qemu-kvm");
+}
+
+std::string domain_label(std::string_view domain, std::int64_t pid, bool with_pid) {
+  const std::string id = std::to_string(pid);
+  if (domain.empty()) return "pid-" + id;
+  if (!with_pid) return sanitize_label_value(domain);
+  const std::string suffix = " (pid " + id + ")";
+  return sanitize_label_value(domain, kMaxLabelValueBytes - suffix.size()) + suffix;
 }
 
 }  // namespace virtnet::qemu

@@ -32,6 +32,17 @@ struct Cmdline {
 // throws; a value it cannot read is counted in `malformed`.
 Cmdline parse_cmdline(std::string_view cmdline);
 
+// Whether a process is a qemu, from its comm (15 bytes at most: "qemu-system-x86" for
+// qemu-system-x86_64): the one test the qemu and process collectors share (and the process
+// collector's default qemu group matches the same comms).
+bool is_qemu(std::string_view comm);
+
+// The `domain` label of a qemu, the same in every collector that names one: its -name, or
+// "pid-N" without one, made a valid label value. With `with_pid` (a second qemu of the same
+// name), " (pid N)" is appended after the name is cut to leave it room, so that two long
+// identical names still give two labels.
+std::string domain_label(std::string_view domain, std::int64_t pid, bool with_pid);
+
 // What a thread of a qemu started with debug-threads=on does, from its comm.
 enum class ThreadClass { kVcpu, kVhost, kIothread, kMain, kOther };
 struct ThreadKind {

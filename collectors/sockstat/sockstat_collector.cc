@@ -19,9 +19,35 @@ namespace virtnet::sockstat {
 
 namespace {
 
-constexpr std::string_view kPrefix = "virtnet_sockstat_";
-
-std::string metric(std::string_view suffix) { return metric_name(kPrefix, suffix); }
+constexpr auto kSocketsUsed = MetricDef::gauge(
+    "virtnet_sockstat_sockets_used", "Sockets in use, all families and protocols (sockets: used).");
+constexpr auto kFragQueues =
+    MetricDef::gauge("virtnet_sockstat_fragment_queues", "IP fragment reassembly queues in use.");
+constexpr auto kFragMemory = MetricDef::gauge("virtnet_sockstat_fragment_memory_bytes",
+                                              "Memory used by IP fragment reassembly.");
+constexpr auto kInuse = MetricDef::gauge("virtnet_sockstat_sockets_inuse",
+                                         "Sockets in use by protocol and address family.");
+constexpr auto kOrphans =
+    MetricDef::gauge("virtnet_sockstat_tcp_orphans", "TCP sockets no longer attached to a file.");
+constexpr auto kTimeWait = MetricDef::gauge("virtnet_sockstat_tcp_time_wait_sockets",
+                                            "TCP sockets in TIME_WAIT (sockstat).");
+constexpr auto kAllocated =
+    MetricDef::gauge("virtnet_sockstat_tcp_allocated_sockets", "TCP sockets allocated.");
+constexpr auto kMemory =
+    MetricDef::gauge("virtnet_sockstat_memory_bytes", "Memory used by sockets of a protocol.");
+constexpr auto kTcpMemLimit = MetricDef::gauge("virtnet_sockstat_tcp_memory_limit_bytes",
+                                               "net.ipv4.tcp_mem thresholds, as bytes.");
+constexpr auto kOrphansLimit =
+    MetricDef::gauge("virtnet_sockstat_tcp_orphans_limit", "net.ipv4.tcp_max_orphans.");
+constexpr auto kFilesAllocated = MetricDef::gauge("virtnet_sockstat_file_handles_allocated",
+                                                  "Allocated file handles (fs.file-nr).");
+constexpr auto kFilesLimit =
+    MetricDef::gauge("virtnet_sockstat_file_handles_limit", "Maximum file handles (fs.file-max).");
+constexpr auto kTcpSockets =
+    MetricDef::gauge("virtnet_sockstat_tcp_sockets", "TCP sockets by state, from sock_diag.");
+constexpr auto kTcpPeers =
+    MetricDef::gauge("virtnet_sockstat_tcp_peer_sockets",
+                     "TCP sockets by state for the top remote addresses of each state.");
 
 struct PeerKey {
   std::uint8_t family;
@@ -54,13 +80,15 @@ class SockstatCollector : public Collector {
   std::string_view name() const override { return "sockstat"; }
 
   CollectStatus collect(MetricSink& out) override {
-    why_.clear();
+    out_ = &out;
+    failed_ = false;
     any_ = false;
     if (auto t = read("net/sockstat")) emit_sockstat(out, *t, "ipv4");
     if (auto t = read("net/sockstat6")) emit_sockstat(out, *t, "ipv6");
     emit_limits(out);
     if (diag_) emit_tcp_states(out);
-    if (!why_.empty()) return out.fail(why_);  // logged by the scraper when it changes
+    out_ = nullptr;
+    if (failed_) return CollectStatus::kError;  // logged by the scraper when it changes
     return any_ ? CollectStatus::kOk : CollectStatus::kNoData;
   }
 
@@ -76,10 +104,10 @@ class SockstatCollector : public Collector {
     return std::nullopt;
   }
 
-  // Every failure of this scrape, in one message; the rest is still exported.
+  // Every failure of this scrape is given to the sink; the rest is still exported.
   void fail(const std::string& why) {
-    if (!why_.empty()) why_ += "; ";
-    why_ += why;
+    failed_ = true;
+    out_->fail(why);
   }
 
   template <typename F>
@@ -112,27 +140,22 @@ class SockstatCollector : public Collector {
       for (const auto& [key, value] : line.fields) {
         const auto v = static_cast<double>(value);
         if (proto == "sockets" && key == "used") {
-          out.gauge(metric("sockets_used"),
-                    "Sockets in use, all families and protocols (sockets: used).", v);
+          out.add(kSocketsUsed, v);
         } else if (proto == "frag" && key == "inuse") {
-          out.gauge(metric("fragment_queues"), "IP fragment reassembly queues in use.", v,
-                    {{"family", fam}});
+          out.add(kFragQueues, v, {{"family", fam}});
         } else if (proto == "frag" && key == "memory") {
-          out.gauge(metric("fragment_memory_bytes"), "Memory used by IP fragment reassembly.", v,
-                    {{"family", fam}});
+          out.add(kFragMemory, v, {{"family", fam}});
         } else if (key == "inuse") {
-          out.gauge(metric("sockets_inuse"), "Sockets in use by protocol and address family.", v,
-                    {{"protocol", proto}, {"family", fam}});
+          out.add(kInuse, v, {{"protocol", proto}, {"family", fam}});
         } else if (proto == "tcp" && key == "orphan") {
-          out.gauge(metric("tcp_orphans"), "TCP sockets no longer attached to a file.", v);
+          out.add(kOrphans, v);
         } else if (proto == "tcp" && key == "tw") {
-          out.gauge(metric("tcp_time_wait_sockets"), "TCP sockets in TIME_WAIT (sockstat).", v);
+          out.add(kTimeWait, v);
         } else if (proto == "tcp" && key == "alloc") {
-          out.gauge(metric("tcp_allocated_sockets"), "TCP sockets allocated.", v);
+          out.add(kAllocated, v);
         } else if (key == "mem") {
           // sockstat's mem is in pages; compare with tcp_mem (also pages, exported as bytes).
-          out.gauge(metric("memory_bytes"), "Memory used by sockets of a protocol.", v * page_size_,
-                    {{"protocol", proto}});
+          out.add(kMemory, v * page_size_, {{"protocol", proto}});
         }
       }
     }
@@ -141,25 +164,19 @@ class SockstatCollector : public Collector {
   void emit_limits(MetricSink& out) {
     parse_guarded("sys/net/ipv4/tcp_mem", [&](const std::string& t) {
       auto m = parse_tcp_mem(t);
-      const char* help = "net.ipv4.tcp_mem thresholds, as bytes.";
-      out.gauge(metric("tcp_memory_limit_bytes"), help,
-                static_cast<double>(m.min_pages) * page_size_, {{"threshold", "min"}});
-      out.gauge(metric("tcp_memory_limit_bytes"), help,
-                static_cast<double>(m.pressure_pages) * page_size_, {{"threshold", "pressure"}});
-      out.gauge(metric("tcp_memory_limit_bytes"), help,
-                static_cast<double>(m.max_pages) * page_size_, {{"threshold", "max"}});
+      out.add(kTcpMemLimit, static_cast<double>(m.min_pages) * page_size_, {{"threshold", "min"}});
+      out.add(kTcpMemLimit, static_cast<double>(m.pressure_pages) * page_size_,
+              {{"threshold", "pressure"}});
+      out.add(kTcpMemLimit, static_cast<double>(m.max_pages) * page_size_, {{"threshold", "max"}});
     });
     parse_guarded("sys/net/ipv4/tcp_max_orphans", [&](const std::string& t) {
-      out.gauge(metric("tcp_orphans_limit"), "net.ipv4.tcp_max_orphans.",
-                static_cast<double>(parse_single_u64(t, "tcp_max_orphans")));
+      out.add(kOrphansLimit, static_cast<double>(parse_single_u64(t, "tcp_max_orphans")));
     });
     parse_guarded("sys/fs/file-nr", [&](const std::string& t) {
-      out.gauge(metric("file_handles_allocated"), "Allocated file handles (fs.file-nr).",
-                static_cast<double>(parse_file_nr(t).allocated));
+      out.add(kFilesAllocated, static_cast<double>(parse_file_nr(t).allocated));
     });
     parse_guarded("sys/fs/file-max", [&](const std::string& t) {
-      out.gauge(metric("file_handles_limit"), "Maximum file handles (fs.file-max).",
-                static_cast<double>(parse_single_u64(t, "file-max")));
+      out.add(kFilesLimit, static_cast<double>(parse_single_u64(t, "file-max")));
     });
   }
 
@@ -196,10 +213,9 @@ class SockstatCollector : public Collector {
       for (std::uint8_t st = 1; st <= 11; ++st) {
         auto n = counts[fam == AF_INET6][st];
         if (st == 3) n += counts[fam == AF_INET6][12];  // request sockets are SYN_RECV to ss
-        out.gauge(metric("tcp_sockets"), "TCP sockets by state, from sock_diag.",
-                  static_cast<double>(n),
-                  {{"family", std::string(family_label(fam))},
-                   {"state", std::string(tcp_state_name(st))}});
+        out.add(kTcpSockets, static_cast<double>(n),
+                {{"family", std::string(family_label(fam))},
+                 {"state", std::string(tcp_state_name(st))}});
       }
     }
     if (tcp_peers_) emit_top_peers(out, peers);
@@ -226,12 +242,10 @@ class SockstatCollector : public Collector {
       if (rank++ >= top_n_) continue;
       const auto& k = *all[i].first;
       std::uint8_t st = k.state == 12 ? 3 : k.state;
-      out.gauge(metric("tcp_peer_sockets"),
-                "TCP sockets by state for the top remote addresses of each state.",
-                static_cast<double>(all[i].second),
-                {{"family", std::string(family_label(k.family))},
-                 {"state", std::string(tcp_state_name(st))},
-                 {"peer", format_address(k.family, k.addr)}});
+      out.add(kTcpPeers, static_cast<double>(all[i].second),
+              {{"family", std::string(family_label(k.family))},
+               {"state", std::string(tcp_state_name(st))},
+               {"peer", format_address(k.family, k.addr)}});
     }
   }
 
@@ -240,8 +254,8 @@ class SockstatCollector : public Collector {
   bool tcp_states_, tcp_peers_;
   std::size_t top_n_;
   std::unique_ptr<SockDiagSource> diag_;
-  std::string why_;  // this scrape's failures
-  bool any_ = false;
+  MetricSink* out_ = nullptr;  // during collect()
+  bool failed_ = false, any_ = false;
 };
 
 }  // namespace
@@ -264,6 +278,8 @@ CollectorInfo sockstat_info() {
         return std::make_unique<SockstatCollector>(o, s);
       },
       {},  // no capabilities needed
+      {kSocketsUsed, kFragQueues, kFragMemory, kInuse, kOrphans, kTimeWait, kAllocated, kMemory,
+       kTcpMemLimit, kOrphansLimit, kFilesAllocated, kFilesLimit, kTcpSockets, kTcpPeers},
   };
 }
 

@@ -23,7 +23,49 @@ namespace virtnet::vrrp {
 
 namespace {
 
-std::string m(std::string_view suffix) { return metric_name("virtnet_vrrp_", suffix); }
+constexpr auto kMasters = MetricDef::gauge(
+    "virtnet_vrrp_masters",
+    "Sources acting as master of the virtual router now (heard within their "
+    "Master_Down_Interval, priority above 0, not taken over since): 1 is healthy, 0 no master "
+    "heard, 2 or more split brain.");
+constexpr auto kMasterChanges =
+    MetricDef::counter("virtnet_vrrp_master_changes_total",
+                       "Advertisements from another source than the one before (failovers).");
+constexpr auto kRejected = MetricDef::counter(
+    "virtnet_vrrp_packets_rejected_total",
+    "Captured VRRP packets not counted as advertisements, by reason (clock: earlier than the "
+    "router's previous one; it only sets a new baseline).");
+constexpr auto kDropped =
+    MetricDef::counter("virtnet_vrrp_packets_dropped_total",
+                       "Packets the kernel dropped because the capture socket's buffer was full.");
+constexpr auto kNetnsCaptured = MetricDef::gauge(
+    "virtnet_vrrp_netns_captured", "Named network namespaces whose VRRP is captured.");
+constexpr auto kAdverts = MetricDef::counter("virtnet_vrrp_advertisements_total",
+                                             "VRRP advertisements captured, by source.");
+constexpr auto kLate = MetricDef::counter(
+    "virtnet_vrrp_late_advertisements_total",
+    "Silences of the source as master over 1.5 advertisement intervals that no backup took "
+    "over: at least one advertisement missed.");
+constexpr auto kMasterDown = MetricDef::counter(
+    "virtnet_vrrp_master_down_gaps_total",
+    "Silences of the source as master that a backup took over (it advertised after more than 2 "
+    "intervals), or past its Master_Down_Interval with no backup heard, or past 4 intervals.");
+constexpr auto kLastGap = MetricDef::gauge(
+    "virtnet_vrrp_last_gap_seconds",
+    "Time between the source's last two advertisements as master, or from its last one until a "
+    "backup took over (capture timestamps).");
+constexpr auto kLastAdvert =
+    MetricDef::gauge("virtnet_vrrp_last_advertisement_timestamp_seconds",
+                     "When the source's last advertisement was captured (Unix time).");
+constexpr auto kPriority =
+    MetricDef::gauge("virtnet_vrrp_priority", "The priority in the source's last advertisement.");
+constexpr auto kInterval =
+    MetricDef::gauge("virtnet_vrrp_advertisement_interval_seconds",
+                     "The advertisement interval in the source's last advertisement.");
+constexpr auto kRouterInfo =
+    MetricDef::gauge("virtnet_vrrp_router_info",
+                     "The VRRP version and authentication type a source advertises with (never the "
+                     "authentication data).");
 
 // VRRP, and AH that may carry it; behind a tag left in the frame (QinQ's inner one) too.
 constexpr const char* kVrrpFilter =
@@ -64,67 +106,46 @@ Labels router_labels(const RouterKey& k) {
 // What the capture thread and collect() share; the thread owns it through a shared_ptr so that
 // a thread left running past the stop bound never touches freed memory.
 struct Shared {
-  explicit Shared(std::size_t cap) : tracker(cap) {}
+  Shared(std::size_t cap, NetnsScope scope) : tracker(cap), netns(std::move(scope)) {}
   Tracker tracker;
   std::unique_ptr<PacketCapture> own;  // the exporter's namespace, opened by start()
   std::set<std::string> interfaces;    // empty: all
-  bool netns = false;
-  std::string netns_dir;
-  std::size_t netns_max = 0;
+  const NetnsScope netns;
   std::atomic<std::uint64_t> dropped{0};
   std::atomic<std::size_t> captured_netns{0};
   std::mutex mu;
-  std::string netns_error;  // the last walk's failures ("" when every namespace is captured)
+  std::string netns_error;  // the last look's failures ("" when every namespace is captured)
 };
 
 // The captures, one per namespace ("" the exporter's own): named ones are opened when they appear
-// in netns_dir and closed when they go (looked at every 10 s). A namespace is known by its file's
-// inode, so one deleted and made again under the same name is captured anew.
+// in netns_dir and closed when they go (looked at every 10 s); the watcher knows a namespace by
+// its inode, so one deleted and made again under the same name is captured anew.
 class Captures {
  public:
-  struct Entry {
-    std::unique_ptr<PacketCapture> capture;
-    ino_t inode = 0;
-  };
-
-  explicit Captures(const std::shared_ptr<Shared>& s) : s_(s) {
-    by_ns_[""].capture = std::move(s->own);
+  explicit Captures(const std::shared_ptr<Shared>& s) : s_(s), watcher_(s->netns) {
+    by_ns_[""] = std::move(s->own);
   }
 
   void rescan() {
-    const auto list = list_netns(s_->netns_dir, s_->netns_max);
-    std::string why = std::move(failed_);  // captures that stopped since the last rescan
+    const auto scan = watcher_.scan();
+    std::string why = std::move(failed_);  // captures that stopped since the last look
     failed_.clear();
     auto add = [&](const std::string& w) { why += (why.empty() ? "" : "; ") + w; };
-    if (list.error != 0 && list.error != ENOENT) {
-      // Not a reason to drop what is captured: keep every capture until a listing works.
-      add("cannot list " + s_->netns_dir + ": " + std::strerror(list.error));
-    } else {
-      if (list.truncated) add("more than netns_max namespaces");
-      std::map<std::string, ino_t> present;
-      for (const auto& ns : list.names) {
-        struct stat st {};
-        if (::stat((s_->netns_dir + "/" + ns).c_str(), &st) == 0) present[ns] = st.st_ino;
+    // A listing that failed changes nothing: every capture is kept until one works.
+    if (!scan.problem.empty()) add(scan.problem);
+    for (const auto& ns : scan.removed) {
+      if (auto it = by_ns_.find(ns); it != by_ns_.end()) retire(it);
+    }
+    for (const auto& ns : scan.added) {
+      std::unique_ptr<PacketCapture> c;
+      const auto r = run_in_netns(watcher_.path(ns),
+                                  [&] { c = std::make_unique<PacketCapture>(kVrrpFilter); });
+      if (r.status == NetnsStatus::kOk) {
+        by_ns_[ns] = std::move(c);
+        continue;
       }
-      for (auto it = by_ns_.begin(); it != by_ns_.end();) {
-        auto p = present.find(it->first);
-        if (!it->first.empty() && (p == present.end() || p->second != it->second.inode)) {
-          it = retire(it);
-        } else {
-          ++it;
-        }
-      }
-      for (const auto& [ns, inode] : present) {
-        if (by_ns_.contains(ns)) continue;
-        std::unique_ptr<PacketCapture> c;
-        const auto r = run_in_netns(s_->netns_dir + "/" + ns,
-                                    [&] { c = std::make_unique<PacketCapture>(kVrrpFilter); });
-        if (r.status == NetnsStatus::kOk) {
-          by_ns_[ns] = {std::move(c), inode};
-        } else if (r.status == NetnsStatus::kError) {
-          add("netns " + ns + ": " + r.error);
-        }
-      }
+      watcher_.forget(ns);  // tried again at the next look
+      if (r.status == NetnsStatus::kError) add("netns " + ns + ": " + r.error);
     }
     s_->captured_netns = by_ns_.size() - 1;
     changed_ = true;
@@ -133,34 +154,37 @@ class Captures {
     s_->netns_error = why;
   }
 
-  // A named namespace's capture that failed: closed, reported until the next rescan reopens it.
+  // A named namespace's capture that failed: closed, reported until the next look reopens it.
   void fail(const std::string& ns, const std::string& why) {
     failed_ += (failed_.empty() ? "" : "; ") + ("netns " + ns + ": " + why);
     if (auto it = by_ns_.find(ns); it != by_ns_.end()) retire(it);
+    watcher_.forget(ns);
     std::lock_guard lk(s_->mu);
     s_->netns_error = failed_;
   }
 
   std::uint64_t dropped() {
     std::uint64_t n = retired_drops_;
-    for (auto& [ns, e] : by_ns_) n += e.capture->dropped();
+    for (auto& [ns, c] : by_ns_) n += c->dropped();
     return n;
   }
 
   // True once after the set of captures changed.
   bool changed() { return std::exchange(changed_, false); }
-  std::map<std::string, Entry>& all() { return by_ns_; }
+  std::map<std::string, std::unique_ptr<PacketCapture>>& all() { return by_ns_; }
 
  private:
-  std::map<std::string, Entry>::iterator retire(std::map<std::string, Entry>::iterator it) {
-    retired_drops_ += it->second.capture->dropped();
+  using Map = std::map<std::string, std::unique_ptr<PacketCapture>>;
+  Map::iterator retire(Map::iterator it) {
+    retired_drops_ += it->second->dropped();
     s_->tracker.forget_netns(it->first);  // when it comes back, from a fresh baseline
     changed_ = true;
     return by_ns_.erase(it);
   }
 
   std::shared_ptr<Shared> s_;
-  std::map<std::string, Entry> by_ns_;
+  NetnsWatcher watcher_;
+  Map by_ns_;
   std::uint64_t retired_drops_ = 0;
   std::string failed_;
   bool changed_ = true;
@@ -197,15 +221,15 @@ void capture_loop(const std::shared_ptr<Shared>& s, const StopSignal& stop) {
   };
   while (!stop.raised()) {
     const auto now = std::chrono::steady_clock::now();
-    if (s->netns && now >= next_scan) {
+    if (s->netns.enabled && now >= next_scan) {
       captures.rescan();
       next_scan = now + 10 * second;
     }
     if (captures.changed()) {
       fds.assign(1, {stop.fd(), POLLIN, 0});
       order.clear();
-      for (auto& [ns, e] : captures.all()) {
-        fds.push_back({e.capture->fd(), POLLIN, 0});
+      for (auto& [ns, c] : captures.all()) {
+        fds.push_back({c->fd(), POLLIN, 0});
         order.push_back(ns);
       }
     }
@@ -217,7 +241,7 @@ void capture_loop(const std::shared_ptr<Shared>& s, const StopSignal& stop) {
     for (std::size_t i = 0; i < order.size(); ++i) {
       if (fds[i + 1].revents == 0) continue;
       const std::string& ns = order[i];
-      PacketCapture& c = *captures.all().at(ns).capture;
+      PacketCapture& c = *captures.all().at(ns);
       if (c.dispatch([&](const Frame& f) { on_frame(ns, c, f); })) continue;
       if (ns.empty()) throw std::runtime_error(c.error());
       captures.fail(ns, c.error());  // the others go on
@@ -233,12 +257,10 @@ void capture_loop(const std::shared_ptr<Shared>& s, const StopSignal& stop) {
 class VrrpCollector : public Collector {
  public:
   explicit VrrpCollector(const CollectorOptions& o)
-      : shared_(std::make_shared<Shared>(static_cast<std::size_t>(o.get_int("max_routers")))),
+      : shared_(std::make_shared<Shared>(static_cast<std::size_t>(o.get_int("max_routers")),
+                                         netns_scope(o))),
         forget_after_(static_cast<double>(o.get_int("forget_after"))) {
     for (const auto& i : o.get_list("interfaces")) shared_->interfaces.insert(i);
-    shared_->netns = o.get_bool("netns");
-    shared_->netns_dir = o.get_string("netns_dir");
-    shared_->netns_max = static_cast<std::size_t>(o.get_int("netns_max"));
   }
 
   std::string_view name() const override { return "vrrp"; }
@@ -253,7 +275,10 @@ class VrrpCollector : public Collector {
     }
   }
 
-  void stop() override { thread_.stop(std::chrono::seconds(2)); }
+  void stop() override { thread_.request_stop(); }
+  bool join(std::chrono::steady_clock::time_point deadline) override {
+    return thread_.join_until(deadline);
+  }
 
   CollectStatus collect(MetricSink& out) override {
     const double now = unix_now();
@@ -265,28 +290,17 @@ class VrrpCollector : public Collector {
     for (const auto& [k, n] : masters(sources.entries, now)) acting[k] = n;
     for (const auto& [k, r] : t.routers().entries) {
       const auto labels = router_labels(k);
-      out.gauge(m("masters"),
-                "Sources acting as master of the virtual router now (heard within their "
-                "Master_Down_Interval, priority above 0, not taken over since): 1 is healthy, 0 "
-                "no master heard, 2 or more split brain.",
-                acting[k], labels);
-      out.counter(m("master_changes_total"),
-                  "Advertisements from another source than the one before (failovers).",
-                  static_cast<double>(r.changes), labels);
+      out.add(kMasters, acting[k], labels);
+      out.add(kMasterChanges, static_cast<double>(r.changes), labels);
     }
     for (std::size_t i = 1; i < static_cast<std::size_t>(Reject::kCount); ++i) {
       const auto r = static_cast<Reject>(i);
-      out.counter(m("packets_rejected_total"),
-                  "Captured VRRP packets not counted as advertisements, by reason (clock: "
-                  "earlier than the router's previous one; it only sets a new baseline).",
-                  static_cast<double>(t.rejected(r)), {{"reason", std::string(reject_name(r))}});
+      out.add(kRejected, static_cast<double>(t.rejected(r)),
+              {{"reason", std::string(reject_name(r))}});
     }
-    out.counter(m("packets_dropped_total"),
-                "Packets the kernel dropped because the capture socket's buffer was full.",
-                static_cast<double>(shared_->dropped.load()));
-    if (shared_->netns) {
-      out.gauge(m("netns_captured"), "Named network namespaces whose VRRP is captured.",
-                static_cast<double>(shared_->captured_netns.load()));
+    out.add(kDropped, static_cast<double>(shared_->dropped.load()));
+    if (shared_->netns.enabled) {
+      out.add(kNetnsCaptured, static_cast<double>(shared_->captured_netns.load()));
     }
     emit_background_health(out, "vrrp", sources);
     // Whatever stopped the capture is the reason from then on.
@@ -300,35 +314,17 @@ class VrrpCollector : public Collector {
   static void emit_source(MetricSink& out, const SourceKey& k, const SourceState& s) {
     auto labels = router_labels(k.router);
     labels.emplace_back("source", k.source);
-    out.counter(m("advertisements_total"), "VRRP advertisements captured, by source.",
-                static_cast<double>(s.adverts), labels);
-    out.counter(m("late_advertisements_total"),
-                "Silences of the source as master over 1.5 advertisement intervals that no "
-                "backup took over: at least one advertisement missed.",
-                static_cast<double>(s.late), labels);
-    out.counter(m("master_down_gaps_total"),
-                "Silences of the source as master that a backup took over (it advertised after "
-                "more than 2 intervals), or past its Master_Down_Interval with no backup heard, "
-                "or past 4 intervals.",
-                static_cast<double>(s.master_down), labels);
-    out.gauge(m("last_gap_seconds"),
-              "Time between the source's last two advertisements as master, or from its last "
-              "one until a backup took over (capture timestamps).",
-              s.last_gap, labels);
-    out.gauge(m("last_advertisement_timestamp_seconds"),
-              "When the source's last advertisement was captured (Unix time).", s.last_seen,
-              labels);
-    out.gauge(m("priority"), "The priority in the source's last advertisement.", s.priority,
-              labels);
-    out.gauge(m("advertisement_interval_seconds"),
-              "The advertisement interval in the source's last advertisement.", s.interval, labels);
+    out.add(kAdverts, static_cast<double>(s.adverts), labels);
+    out.add(kLate, static_cast<double>(s.late), labels);
+    out.add(kMasterDown, static_cast<double>(s.master_down), labels);
+    out.add(kLastGap, s.last_gap, labels);
+    out.add(kLastAdvert, s.last_seen, labels);
+    out.add(kPriority, s.priority, labels);
+    out.add(kInterval, s.interval, labels);
     auto info = labels;
     info.emplace_back("version", std::to_string(s.version));
     info.emplace_back("auth_type", std::string(auth_name(s)));
-    out.gauge(m("router_info"),
-              "The VRRP version and authentication type a source advertises with (never the "
-              "authentication data).",
-              1, info);
+    out.add(kRouterInfo, 1, info);
   }
 
   std::shared_ptr<Shared> shared_;
@@ -339,37 +335,34 @@ class VrrpCollector : public Collector {
 }  // namespace
 
 CollectorInfo vrrp_info() {
+  auto options = std::vector<OptionSpec>{
+      OptionSpec::make("interfaces", OptionType::kStringList, "",
+                       "Only these interfaces (default: every interface of the namespace)."),
+      OptionSpec::integer("max_routers", 256, 1, 65536,
+                          "The most (interface, VRID, family, source) tracked; the least "
+                          "recently heard is dropped beyond it, and counted."),
+      OptionSpec::integer("forget_after", 3600, 60, 7 * 86400,
+                          "Seconds after which a source not heard from is forgotten.")};
+  for (auto& o : netns_options("capture VRRP (looked for every 10 s, a socket each)")) {
+    options.push_back(std::move(o));
+  }
   return {
       "vrrp",
       "VRRP advertisements (keepalived, Neutron L3-HA) captured on every interface: gaps longer "
       "than Master_Down_Interval, failovers, split brain, priorities. Needs CAP_NET_RAW.",
       false,
-      {OptionSpec::make("interfaces", OptionType::kStringList, "",
-                        "Only these interfaces (default: every interface of the namespace)."),
-       OptionSpec::integer("max_routers", 256, 1, 65536,
-                           "The most (interface, VRID, family, source) tracked; the least "
-                           "recently heard is dropped beyond it, and counted."),
-       OptionSpec::integer("forget_after", 3600, 60, 7 * 86400,
-                           "Seconds after which a source not heard from is forgotten."),
-       OptionSpec::boolean("netns", false,
-                           "Also capture inside the named network namespaces (Neutron L3-HA's "
-                           "qrouter-*, on ha-* interfaces), looked for every 10 s; needs "
-                           "CAP_SYS_ADMIN."),
-       OptionSpec::make("netns_dir", OptionType::kString, "/run/netns",
-                        "Where the named network namespaces are."),
-       OptionSpec::integer("netns_max", 256, 1, 10000,
-                           "The most named namespaces captured (a socket each).")},
+      std::move(options),
       [](const CollectorOptions& o, const Sources&) -> std::unique_ptr<Collector> {
         return std::make_unique<VrrpCollector>(o);
       },
       [](const CollectorOptions& o) {
         std::vector<CapabilityNeed> needs{
             {CAP_NET_RAW, "to capture VRRP advertisements (AF_PACKET)"}};
-        if (o.get_bool("netns")) {
-          needs.push_back({CAP_SYS_ADMIN, "to enter the namespaces in netns_dir with setns"});
-        }
+        for (auto& n : netns_capabilities(netns_scope(o))) needs.push_back(std::move(n));
         return needs;
       },
+      {kMasters, kMasterChanges, kRejected, kDropped, kNetnsCaptured, kAdverts, kLate, kMasterDown,
+       kLastGap, kLastAdvert, kPriority, kInterval, kRouterInfo},
   };
 }
 

@@ -1,5 +1,7 @@
 #include "exporter/common/utf8.h"
 
+#include <algorithm>
+
 namespace virtnet {
 
 namespace {
@@ -75,23 +77,24 @@ std::size_t utf8_cut(std::string_view s, std::size_t max_bytes) {
   return i;
 }
 
-bool is_clean_label_value(std::string_view s) {
-  if (s.size() > kMaxLabelValueBytes) return false;
+bool is_clean_label_value(std::string_view s, std::size_t max_bytes) {
+  if (s.size() > max_bytes) return false;
   for (unsigned char c : s) {
     if (is_control(c)) return false;
   }
   return valid_utf8_prefix(s) == s.size();
 }
 
-std::string sanitize_label_value(std::string_view s) {
-  if (is_clean_label_value(s)) return std::string(s);
+std::string sanitize_label_value(std::string_view s, std::size_t max_bytes) {
+  max_bytes = std::min(max_bytes, kMaxLabelValueBytes);
+  if (is_clean_label_value(s, max_bytes)) return std::string(s);
   std::string out;
   // A repair never shortens text, so no byte past the cap can survive it: repair only those up to
   // the cap (a 131 KB name costs no more than a short one). A character split by that bound
   // becomes U+FFFD beyond the cut below.
-  append_utf8_repaired(out, s.substr(0, kMaxLabelValueBytes + 1), true);
-  if (s.size() <= kMaxLabelValueBytes && out.size() <= kMaxLabelValueBytes) return out;
-  out.resize(utf8_cut(out, kMaxLabelValueBytes - kTruncationMarker.size()));
+  append_utf8_repaired(out, s.substr(0, max_bytes + 1), true);
+  if (s.size() <= max_bytes && out.size() <= max_bytes) return out;
+  out.resize(utf8_cut(out, max_bytes - kTruncationMarker.size()));
   out += kTruncationMarker;
   return out;
 }

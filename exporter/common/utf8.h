@@ -31,9 +31,10 @@ inline constexpr std::string_view kTruncationMarker = "\xE2\x80\xA6";  // U+2026
 // What a label value from outside becomes: valid UTF-8, control characters replaced (a name
 // with a newline or an escape sequence is never meaningful in a legend), at most
 // kMaxLabelValueBytes. Escaping for the text format is the serializer's. Idempotent.
-std::string sanitize_label_value(std::string_view s);
+// `max_bytes` (at most kMaxLabelValueBytes) leaves room for a suffix the caller appends.
+std::string sanitize_label_value(std::string_view s, std::size_t max_bytes = kMaxLabelValueBytes);
 
 // True when `s` is already what sanitize_label_value would make of it (the common case: no copy).
-bool is_clean_label_value(std::string_view s);
+bool is_clean_label_value(std::string_view s, std::size_t max_bytes = kMaxLabelValueBytes);
 
 }  // namespace virtnet

@@ -57,6 +57,12 @@ const char* type_name(OptionType t) {
   return "?";
 }
 
+// Parsed once, here: the collector reads the value, never the text.
+StructuredValue structured(const OptionSpec& spec, const YAML::Node& node,
+                           const std::string& file) {
+  return {YAML::Dump(node), std::make_shared<const std::any>(spec.parse_yaml(node, file))};
+}
+
 OptionValue option_from_yaml(const OptionSpec& spec, const YAML::Node& node,
                              const std::string& file) {
   const std::string where = at(file, node.Mark());
@@ -79,8 +85,7 @@ OptionValue option_from_yaml(const OptionSpec& spec, const YAML::Node& node,
         return s;
       }
       case OptionType::kYaml:
-        spec.validate_yaml(node, file);
-        return YAML::Dump(node);
+        return structured(spec, node, file);
       case OptionType::kStringList: {
         if (!node.IsSequence()) throw ConfigError(wrong);
         std::vector<std::string> v;
@@ -188,15 +193,10 @@ OptionValue parse_option_text(const OptionSpec& spec, const std::string& text,
       check_regex(text, where);
       return text;
     case OptionType::kYaml: {
-      // Only built-in defaults come here: structured options have no flag.
-      YAML::Node node;
-      try {
-        node = YAML::Load(text);
-      } catch (const YAML::Exception& e) {
-        throw ConfigError(where + e.what());
-      }
-      spec.validate_yaml(node, where);
-      return YAML::Dump(node);
+      // Only built-in defaults come here (structured options have no flag): checked as a file
+      // is, duplicate keys included.
+      const std::string file = "the built-in default of " + spec.key;
+      return structured(spec, load_yaml_checked(text, file), file);
     }
     case OptionType::kStringList: {
       std::vector<std::string> v;

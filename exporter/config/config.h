@@ -10,12 +10,6 @@
 
 namespace virtnet {
 
-// Message is "file:line:column: what" (or "flag --x: what" for command-line values).
-class ConfigError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
 struct CollectorConfig {
   bool enabled = false;
   CollectorOptions options;

@@ -32,6 +32,17 @@ namespace {
 
 using Clock = Scraper::Clock;
 
+constexpr auto kConnections =
+    MetricDef::gauge("virtnet_http_connections", "HTTP connections open, idle ones included.");
+constexpr auto kConnectionsLimit =
+    MetricDef::gauge("virtnet_http_connections_limit", "--web.max-connections.");
+constexpr auto kConnectionsRefused = MetricDef::counter(
+    "virtnet_http_connections_refused_total",
+    "HTTP connections closed on arrival because --web.max-connections were open.");
+constexpr auto kUnauthorized =
+    MetricDef::counter("virtnet_http_requests_unauthorized_total",
+                       "HTTP requests answered 401: no, or wrong, basic-auth credentials.");
+
 constexpr const char* kText = "text/plain; charset=utf-8";
 constexpr const char* kExposition = "text/plain; version=0.0.4; charset=utf-8";
 // zlib's fastest level: see the README's figures (size against CPU, at 200 VMs).
@@ -127,6 +138,12 @@ void mhd_log(void*, const char* fmt, va_list ap) {
 
 }  // namespace
 
+const std::vector<MetricDef>& http_metric_defs() {
+  static const std::vector<MetricDef> defs = {kConnections, kConnectionsLimit, kConnectionsRefused,
+                                              kUnauthorized};
+  return defs;
+}
+
 struct HttpServer::Impl {
   Impl(const HttpOptions& o, Scraper& s) : opts(o), scraper(s) {}
 
@@ -176,17 +193,10 @@ struct HttpServer::Impl {
 
   void append_http_metrics(std::vector<prometheus::MetricFamily>& out) const {
     MetricSink m;
-    m.gauge("virtnet_http_connections", "HTTP connections open, idle ones included.",
-            open_connections.load());
-    m.gauge("virtnet_http_connections_limit", "--web.max-connections.", opts.max_connections);
-    m.counter("virtnet_http_connections_refused_total",
-              "HTTP connections closed on arrival because --web.max-connections were open.",
-              static_cast<double>(refused_connections.load()));
-    if (web) {
-      m.counter("virtnet_http_requests_unauthorized_total",
-                "HTTP requests answered 401: no, or wrong, basic-auth credentials.",
-                static_cast<double>(unauthorized.load()));
-    }
+    m.add(kConnections, open_connections.load());
+    m.add(kConnectionsLimit, opts.max_connections);
+    m.add(kConnectionsRefused, static_cast<double>(refused_connections.load()));
+    if (web) m.add(kUnauthorized, static_cast<double>(unauthorized.load()));
     for (auto& f : m.take()) out.push_back(std::move(f));
   }
 

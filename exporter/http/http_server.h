@@ -4,6 +4,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "exporter/scrape/scraper.h"
 
@@ -30,6 +31,9 @@ struct HttpOptions {
 // libmicrohttpd with one event-loop thread: connections wait in epoll, not in worker threads, so
 // idle or slow clients cannot starve the scrapes. A scrape is handed to a pool of max_requests
 // threads and its connection suspended until the answer is ready.
+// The virtnet_http_* families every scrape carries.
+const std::vector<MetricDef>& http_metric_defs();
+
 class HttpServer {
  public:
   // Throws std::runtime_error with one operator-readable line (address in use, bad address, a

@@ -44,10 +44,15 @@ bool StopSignal::sleep_for(std::chrono::milliseconds d) const {
   }
 }
 
+BackgroundThread::~BackgroundThread() {
+  request_stop();
+  join_until(std::chrono::steady_clock::now() + kStopBound);
+}
+
 void BackgroundThread::start(Body body) {
   if (s_) throw std::logic_error("background thread " + name_ + " started twice");
   s_ = std::make_shared<Shared>();
-  thread_ = std::thread([s = s_, body = std::move(body), name = name_] {
+  thread_.start("worker", name_, [s = s_, body = std::move(body), name = name_] {
     std::string failure;
     try {
       body(s->stop);
@@ -60,25 +65,15 @@ void BackgroundThread::start(Body body) {
       log_error("background worker failed", {{"worker", name}, {"err", failure}});
     std::lock_guard lk(s->mu);
     s->failure = std::move(failure);
-    s->exited = true;
-    s->cv.notify_all();
   });
 }
 
-bool BackgroundThread::stop(std::chrono::milliseconds bound) {
-  if (!s_ || !thread_.joinable()) return true;
-  s_->stop.raise();
-  std::unique_lock lk(s_->mu);
-  const bool exited = s_->cv.wait_for(lk, bound, [&] { return s_->exited; });
-  lk.unlock();
-  if (exited) {
-    thread_.join();
-    return true;
-  }
-  log_warn("background worker did not stop in time; its thread is left to finish",
-           {{"worker", name_}, {"bound_ms", std::to_string(bound.count())}});
-  thread_.detach();
-  return false;
+void BackgroundThread::request_stop() {
+  if (s_) s_->stop.raise();
+}
+
+bool BackgroundThread::join_until(std::chrono::steady_clock::time_point deadline) {
+  return thread_.join_until(deadline);
 }
 
 std::string BackgroundThread::failure() const {
@@ -87,22 +82,37 @@ std::string BackgroundThread::failure() const {
   return s_->failure;
 }
 
+namespace {
+
+constexpr auto kEntries =
+    MetricDef::gauge("virtnet_background_entries", "Entries a background collector holds.");
+constexpr auto kLimit =
+    MetricDef::gauge("virtnet_background_entries_limit", "The most entries it may hold.");
+constexpr auto kEvictions =
+    MetricDef::counter("virtnet_background_evictions_total",
+                       "Entries evicted (least recently updated first) to stay within the limit.");
+constexpr auto kAge =
+    MetricDef::gauge("virtnet_background_last_update_age_seconds",
+                     "Seconds since the background worker last updated its state successfully.");
+
+}  // namespace
+
+const std::vector<MetricDef>& background_metric_defs() {
+  static const std::vector<MetricDef> defs = {kEntries, kLimit, kEvictions, kAge};
+  return defs;
+}
+
 void emit_background_health(MetricSink& out, std::string_view collector, std::size_t entries,
                             std::size_t cap, std::uint64_t evictions,
                             std::optional<std::chrono::steady_clock::time_point> last_update) {
   const Labels l = {{"collector", std::string(collector)}};
-  out.gauge("virtnet_background_entries", "Entries a background collector holds.",
-            static_cast<double>(entries), l);
-  out.gauge("virtnet_background_entries_limit", "The most entries it may hold.",
-            static_cast<double>(cap), l);
-  out.counter("virtnet_background_evictions_total",
-              "Entries evicted (least recently updated first) to stay within the limit.",
-              static_cast<double>(evictions), l);
+  out.add(kEntries, static_cast<double>(entries), l);
+  out.add(kLimit, static_cast<double>(cap), l);
+  out.add(kEvictions, static_cast<double>(evictions), l);
   if (last_update) {
-    out.gauge(
-        "virtnet_background_last_update_age_seconds",
-        "Seconds since the background worker last updated its state successfully.",
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - *last_update).count(), l);
+    out.add(kAge,
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - *last_update).count(),
+            l);
   }
 }
 

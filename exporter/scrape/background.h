@@ -15,9 +15,12 @@
 #include <utility>
 #include <vector>
 
+#include "exporter/scrape/bounded_thread.h"
+
 namespace virtnet {
 
 class MetricSink;
+struct MetricDef;
 
 // For collectors whose data comes from events (captured packets) or from calls that can hang
 // (libvirt): a thread owns that work, collect() only copies a snapshot. Nothing else in the
@@ -42,20 +45,24 @@ class StopSignal {
 };
 
 // One thread running a body until it is told to stop. The body must own (through shared_ptr)
-// everything it touches: a body that does not return within the stop bound is left running, and
-// must not outlive what it uses.
+// everything it touches: a body that does not return by the stop deadline is left running, and
+// must not outlive what it uses. A collector with one tells it to stop in Collector::stop()
+// (request_stop: never waits) and waits for it in Collector::join (join_until).
 class BackgroundThread {
  public:
   using Body = std::function<void(const StopSignal&)>;
   explicit BackgroundThread(std::string name) : name_(std::move(name)) {}
-  ~BackgroundThread() { stop(std::chrono::seconds(2)); }
+  // Stops it, if still running, within kStopBound.
+  ~BackgroundThread();
   BackgroundThread(const BackgroundThread&) = delete;
   BackgroundThread& operator=(const BackgroundThread&) = delete;
 
   void start(Body body);  // once; starts the thread (never in a constructor of a collector)
-  // Raises the stop signal and joins within `bound`. False (logged) if the body did not return:
-  // its thread is then left to finish on its own.
-  bool stop(std::chrono::milliseconds bound);
+  // Raises the stop signal; returns at once.
+  void request_stop();
+  // Waits for the body to return until `deadline`: true if it did (joined), false (logged) if
+  // not: its thread is then left to finish on its own.
+  bool join_until(std::chrono::steady_clock::time_point deadline);
   // What the body threw, if it ended so ("" while it runs or after a clean return): a
   // collector's failure reason from then on.
   std::string failure() const;
@@ -64,13 +71,11 @@ class BackgroundThread {
   struct Shared {
     StopSignal stop;
     std::mutex mu;
-    std::condition_variable cv;
-    bool exited = false;
     std::string failure;
   };
   std::string name_;
   std::shared_ptr<Shared> s_;
-  std::thread thread_;
+  BoundedThread thread_;
 };
 
 // State a background body updates and collect() snapshots: entries keyed by K, at most `cap` of
@@ -166,6 +171,9 @@ class BoundedState {
   std::uint64_t evictions_ = 0;
   std::optional<Clock::time_point> last_update_;
 };
+
+// The series below: the framework's, allowed to every collector.
+const std::vector<MetricDef>& background_metric_defs();
 
 // The health of a background collector's state, the same series for each (label `collector`):
 // virtnet_background_entries, _entries_limit, _evictions_total, and

@@ -4,16 +4,11 @@
 #include <string>
 #include <vector>
 
+#include "exporter/common/capability_need.h"
+
 namespace virtnet {
 
 class Collector;
-
-// A Linux capability a collector needs, and what for (shown when it is missing).
-struct CapabilityNeed {
-  int cap;  // CAP_SYS_PTRACE, ...
-  std::string why;
-  bool operator==(const CapabilityNeed&) const = default;
-};
 
 // In the calling thread's effective set (capabilities are per thread: threads started after a
 // drop inherit it).

@@ -1,21 +1,18 @@
 #pragma once
 
-#include <cstdint>
+#include <chrono>
 #include <functional>
-#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <variant>
 #include <vector>
 
-#include "exporter/scrape/capabilities.h"
+#include "exporter/common/capability_need.h"
+#include "exporter/common/options.h"
 #include "exporter/scrape/metric_sink.h"
 #include "exporter/sources/fs_root.h"
-
-namespace YAML {
-class Node;
-}
+#include "exporter/sources/link_dump.h"
+#include "exporter/sources/netns.h"
 
 namespace virtnet {
 
@@ -23,7 +20,8 @@ class SockDiagSource;
 class ProcWalk;
 
 // Lifecycle: constructed (options validated, nothing opened: --config.check stops there), then
-// start() once the signal mask is set, collect() at each scrape, stop() before destruction.
+// start() once the signal mask is set, collect() at each scrape, stop() and join() before
+// destruction.
 class Collector {
  public:
   virtual ~Collector() = default;
@@ -35,9 +33,15 @@ class Collector {
   // failures and says why through MetricSink::fail (the scraper treats anything thrown as a
   // failure too).
   virtual CollectStatus collect(MetricSink& out) = 0;
-  // Tells the collector's own threads to stop and joins them within a bound. May be called while
-  // collect() runs on the worker thread (stuck in a system call, say): it must only signal.
+  // Tells the collector's own threads to stop, and returns at once: it only signals. It may be
+  // called while collect() runs on the worker thread (stuck in a system call, say), and the
+  // scraper tells every collector before it waits for any, so that stopping N of them costs one
+  // bound (kStopBound), not N.
   virtual void stop() {}
+  // Waits, until `deadline` at most, for what stop() told to stop; false when something still
+  // runs then (it is left to finish, owning what it uses). Called once, after stop(), on a
+  // thread that is not inside collect().
+  virtual bool join(std::chrono::steady_clock::time_point /*deadline*/) { return true; }
 };
 
 // Everything that touches the system, handed to collectors at construction.
@@ -50,63 +54,17 @@ struct Sources {
   // One walk of /proc per scrape, shared by the collectors that need the processes; a collector
   // makes its own when this is not set (unit tests).
   std::shared_ptr<ProcWalk> proc_walk;
+  // Netlink link dumps and entering named namespaces; replaced in unit tests.
+  std::function<void(int timeout_ms, const std::function<bool(std::string_view)>& on_chunk)>
+      dump_links = &virtnet::dump_links;
+  std::function<NetnsOutcome(const std::string& path, const std::function<void()>& fn)>
+      run_in_netns = &virtnet::run_in_netns;
 };
 
-// Per-collector options: a schema that drives both config validation and the
-// --collector.<name>.<option> flags.
-enum class OptionType { kBool, kInt, kString, kRegex, kStringList, kYaml };
-
-struct OptionSpec {
-  std::string key;  // config key, snake_case; the flag spells '_' as '-'
-  OptionType type = OptionType::kBool;
-  std::string default_value;  // as it would be written on the command line
-  std::string help;
-  std::int64_t min = 0, max = 0;  // for kInt
-  // For kYaml (structured options, config file only): throws ConfigError with file:line:column.
-  // The value is kept as the re-serialised YAML text.
-  std::function<void(const YAML::Node&, const std::string& file)> validate_yaml;
-
-  static OptionSpec boolean(std::string key, bool def, std::string help) {
-    return make(std::move(key), OptionType::kBool, def ? "true" : "false", std::move(help));
-  }
-  static OptionSpec integer(std::string key, std::int64_t def, std::int64_t lo, std::int64_t hi,
-                            std::string help) {
-    auto o = make(std::move(key), OptionType::kInt, std::to_string(def), std::move(help));
-    o.min = lo;
-    o.max = hi;
-    return o;
-  }
-  static OptionSpec make(std::string key, OptionType type, std::string def, std::string help) {
-    OptionSpec o;
-    o.key = std::move(key);
-    o.type = type;
-    o.default_value = std::move(def);
-    o.help = std::move(help);
-    return o;
-  }
-};
-
-using OptionValue = std::variant<bool, std::int64_t, std::string, std::vector<std::string>>;
-
-class CollectorOptions {
- public:
-  void set(const std::string& key, OptionValue v) { values_[key] = std::move(v); }
-  bool get_bool(const std::string& key) const { return std::get<bool>(values_.at(key)); }
-  std::int64_t get_int(const std::string& key) const {
-    return std::get<std::int64_t>(values_.at(key));
-  }
-  const std::string& get_string(const std::string& key) const {
-    return std::get<std::string>(values_.at(key));
-  }
-  const std::vector<std::string>& get_list(const std::string& key) const {
-    return std::get<std::vector<std::string>>(values_.at(key));
-  }
-  bool operator==(const CollectorOptions&) const = default;
-
- private:
-  std::map<std::string, OptionValue> values_;
-};
-
+// What a collector is, declared beside its code: the registry (exporter/collector_registry.h)
+// lists these, the config and flags are checked against `options`, --run-as keeps
+// `capabilities`, and `metrics` is every family it can emit (the sink refuses others; the docs
+// are checked against it).
 struct CollectorInfo {
   std::string name;
   std::string help;
@@ -115,9 +73,7 @@ struct CollectorInfo {
   std::function<std::unique_ptr<Collector>(const CollectorOptions&, const Sources&)> make;
   // The Linux capabilities the collector needs with these options (none when not set).
   std::function<std::vector<CapabilityNeed>(const CollectorOptions&)> capabilities;
+  std::vector<MetricDef> metrics;
 };
-
-// The shipped collectors, in a fixed order: an explicit list, not static self-registration.
-std::vector<CollectorInfo> builtin_collectors();
 
 }  // namespace virtnet

@@ -1,12 +1,19 @@
 #include "exporter/scrape/collector_worker.h"
 
 #include "exporter/common/logging.h"
+#include "exporter/scrape/background.h"
 #include "exporter/scrape/metric_sink.h"
 
 namespace virtnet {
 
-CollectorWorker::CollectorWorker(std::unique_ptr<Collector> c) : s_(std::make_shared<Shared>()) {
+CollectorWorker::CollectorWorker(std::unique_ptr<Collector> c, std::vector<MetricDef> metrics)
+    : s_(std::make_shared<Shared>()) {
   s_->name = std::string(c->name());
+  if (!metrics.empty()) {
+    // The series the framework emits on a collector's behalf are everyone's.
+    for (const auto& d : background_metric_defs()) metrics.push_back(d);
+    s_->declared = names_of(metrics);
+  }
   try {
     c->start();
   } catch (const std::exception& e) {
@@ -15,16 +22,17 @@ CollectorWorker::CollectorWorker(std::unique_ptr<Collector> c) : s_(std::make_sh
   }
   s_->collector = std::move(c);
   try {
-    thread_ = std::thread([s = s_] { loop(*s); });
+    thread_.start("collector", s_->name, [s = s_] { loop(*s); });
   } catch (...) {  // no thread to be had: undo start() before the caller sees the failure
     s_->collector->stop();
+    s_->collector->join(Clock::now() + kStopBound);
     throw;
   }
 }
 
 void CollectorWorker::request_stop() {
-  if (stop_deadline_) return;
-  stop_deadline_ = Clock::now() + kStopBound;
+  if (stop_requested_) return;
+  stop_requested_ = true;
   {
     std::lock_guard lk(s_->mu);
     s_->stop = true;
@@ -37,22 +45,22 @@ void CollectorWorker::request_stop() {
   }
 }
 
-CollectorWorker::~CollectorWorker() {
+bool CollectorWorker::join_until(Clock::time_point deadline) {
+  if (joined_) return true;
+  joined_ = true;
   request_stop();
-  std::unique_lock lk(s_->mu);
-  const bool exited = s_->cv.wait_until(lk, *stop_deadline_, [&] { return s_->exited; });
-  lk.unlock();
-  if (exited) {
-    thread_.join();
-  } else {
-    // Stuck in a system call that cannot be interrupted: the thread owns the shared state (and
-    // the collector) and frees them when the call returns.
-    log_warn("collector did not stop in time; its thread is left to finish",
-             {{"collector", s_->name},
-              {"bound_ms", std::to_string(std::chrono::milliseconds(kStopBound).count())}});
-    thread_.detach();
+  // Stuck inside collect(): the thread owns the shared state (and the collector) and frees them
+  // when the call returns; the collector's own threads are its to stop then.
+  if (!thread_.join_until(deadline)) return false;
+  try {
+    return s_->collector->join(deadline);
+  } catch (const std::exception& e) {
+    log_warn("collector stop failed", {{"collector", s_->name}, {"err", e.what()}});
+    return false;
   }
 }
+
+CollectorWorker::~CollectorWorker() { join_until(Clock::now() + kStopBound); }
 
 std::optional<std::uint64_t> CollectorWorker::begin() {
   std::lock_guard lk(s_->mu);
@@ -103,7 +111,7 @@ void CollectorWorker::loop(Shared& s) {
       id = s.requested;
     }
     RunResult r;
-    MetricSink sink;
+    MetricSink sink(s.declared.empty() ? nullptr : &s.declared);
     const auto t0 = Clock::now();
     if (!s.start_error.empty()) {
       r.error = s.start_error;
@@ -112,7 +120,8 @@ void CollectorWorker::loop(Shared& s) {
         r.status = s.collector->collect(sink);
         r.families = sink.take();
         if (r.status == CollectStatus::kError) {
-          r.error = sink.error().empty() ? "failed (see the log)" : sink.error();
+          r.error = sink.error();
+          if (r.error.empty()) r.error = "failed (see the log)";
         }
       } catch (const std::exception& e) {
         r.status = CollectStatus::kError;
@@ -131,9 +140,6 @@ void CollectorWorker::loop(Shared& s) {
     s.result = std::move(r);
     s.cv.notify_all();
   }
-  std::lock_guard lk(s.mu);
-  s.exited = true;
-  s.cv.notify_all();
 }
 
 }  // namespace virtnet

@@ -10,9 +10,9 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "exporter/scrape/bounded_thread.h"
 #include "exporter/scrape/collector.h"
 
 namespace virtnet {
@@ -34,11 +34,10 @@ class CollectorWorker {
  public:
   using Clock = std::chrono::steady_clock;
 
-  // Calls the collector's start() (a throw is kept as its failure) and starts the thread.
-  explicit CollectorWorker(std::unique_ptr<Collector> c);
-  // Stops the collector and joins the thread within `bound`; a thread still inside collect()
-  // then (a system call that does not return) is left behind, logged, and frees the collector
-  // when the call returns.
+  // Calls the collector's start() (a throw is kept as its failure) and starts the thread. With
+  // `metrics` (the collector's declaration), a family it does not declare fails the run.
+  explicit CollectorWorker(std::unique_ptr<Collector> c, std::vector<MetricDef> metrics = {});
+  // request_stop(), then join_until kStopBound from then if that was not done already.
   ~CollectorWorker();
 
   const std::string& name() const { return s_->name; }
@@ -55,29 +54,33 @@ class CollectorWorker {
   // Inside collect() now.
   bool busy() const;
   bool start_failed() const { return !s_->start_error.empty(); }
-  // Tells the collector and the thread to stop, without waiting (the destructor waits, until
-  // kStopBound after this call): several workers are stopped at once this way.
+  // Tells the collector (Collector::stop) and the thread to stop, without waiting: several
+  // workers are told at once, then waited for until one deadline.
   void request_stop();
-
-  static constexpr std::chrono::seconds kStopBound{2};
+  // Waits until `deadline` for the thread to leave, then for the collector's own threads
+  // (Collector::join). False when something was still running then: a thread still inside
+  // collect() (a system call that does not return) is left behind, logged, and frees the
+  // collector when the call returns.
+  bool join_until(Clock::time_point deadline);
 
  private:
   struct Shared {
     std::mutex mu;
     std::condition_variable cv;
-    bool pending = false, running = false, stop = false, exited = false;
+    bool pending = false, running = false, stop = false;
     std::uint64_t requested = 0, finished = 0;  // run ids
     bool consumed = true;                       // the result of run `finished` was served
     RunResult result;
     std::string name;
     std::string start_error;
     std::unique_ptr<Collector> collector;
+    MetricNames declared;  // empty: not checked
   };
   static void loop(Shared& s);
 
   std::shared_ptr<Shared> s_;
-  std::thread thread_;
-  std::optional<Clock::time_point> stop_deadline_;
+  BoundedThread thread_;
+  bool stop_requested_ = false, joined_ = false;
 };
 
 }  // namespace virtnet

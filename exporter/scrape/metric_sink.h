@@ -2,9 +2,12 @@
 
 #include <prometheus/metric_family.h>
 
+#include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -14,39 +17,59 @@ namespace virtnet {
 
 using Labels = std::vector<std::pair<std::string, std::string>>;
 
-// A collector's metric name: its prefix ("virtnet_sockstat_") and what is measured.
-inline std::string metric_name(std::string_view prefix, std::string_view suffix) {
-  std::string s(prefix);
-  s += suffix;
-  return s;
-}
+// One metric family a collector (or the framework) can emit: declared once, at namespace scope,
+// and listed in the collector's CollectorInfo::metrics, so that the exporter knows every name it
+// can serve (the docs are checked against that list) and the sink can refuse an undeclared one.
+struct MetricDef {
+  std::string_view name;
+  std::string_view help;
+  prometheus::MetricType type = prometheus::MetricType::Gauge;
+
+  static constexpr MetricDef gauge(std::string_view name, std::string_view help) {
+    return {name, help, prometheus::MetricType::Gauge};
+  }
+  static constexpr MetricDef counter(std::string_view name, std::string_view help) {
+    return {name, help, prometheus::MetricType::Counter};
+  }
+};
+
+// Hashes std::string and std::string_view alike, so that a view finds a string key.
+struct NameHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+// The names a sink accepts.
+using MetricNames = std::unordered_set<std::string, NameHash, std::equal_to<>>;
+MetricNames names_of(const std::vector<MetricDef>& defs);
 
 // Builds metric families at scrape time. The text serializer does not merge families of the same
 // name, so the sink keeps one family per name and appends samples to it. Label values may hold
 // any bytes: the sink makes them valid (sanitize_label_value), for every collector.
 class MetricSink {
  public:
-  void gauge(std::string_view name, std::string_view help, double value, const Labels& labels = {});
-  void counter(std::string_view name, std::string_view help, double value,
-               const Labels& labels = {});
+  MetricSink() = default;
+  // With `declared`, emitting a family not in it is a programming error (std::logic_error, which
+  // the scraper turns into the collector's failure): what is served is what is declared.
+  explicit MetricSink(const MetricNames* declared) : declared_(declared) {}
+
+  void add(const MetricDef& def, double value, const Labels& labels = {});
   std::vector<prometheus::MetricFamily> take();
   bool empty() const { return families_.empty(); }
 
-  // Why the collect failed, for the landing page and the log (logged once per change, not once per
-  // scrape): `return out.fail("cannot list /proc: ...");`. The first reason given is kept.
-  CollectStatus fail(std::string why) {
-    if (error_.empty()) error_ = std::move(why);
-    return CollectStatus::kError;
-  }
-  const std::string& error() const { return error_; }
+  // Why the collect failed, for the landing page and the log: `return out.fail("cannot list
+  // /proc: ...");`. Every reason given is kept, in order ("; " between them; a repeated one
+  // once), up to kMaxErrorBytes; those past it are counted ("; and 3 more").
+  CollectStatus fail(std::string_view why);
+  std::string error() const;
+  static constexpr std::size_t kMaxErrorBytes = 1024;
 
  private:
-  prometheus::ClientMetric& add(std::string_view name, std::string_view help,
-                                prometheus::MetricType type, const Labels& labels);
-
+  const MetricNames* declared_ = nullptr;
   std::vector<prometheus::MetricFamily> families_;
-  std::unordered_map<std::string, std::size_t> index_;
+  std::unordered_map<std::string, std::size_t, NameHash, std::equal_to<>> index_;
   std::string error_;
+  std::size_t omitted_ = 0;
 };
 
 }  // namespace virtnet

@@ -40,8 +40,11 @@ Scraper::Scraper(std::chrono::milliseconds default_budget) : default_budget_(def
 Scraper::~Scraper() { stop_all(workers_); }
 
 void Scraper::stop_all(std::vector<std::unique_ptr<CollectorWorker>>& workers) {
-  // Told all at once, then waited for: N stuck collectors cost one stop bound, not N.
+  // Told all at once, then waited for until one deadline: N stuck collectors cost one stop
+  // bound, not N.
   for (auto& w : workers) w->request_stop();
+  const auto deadline = Clock::now() + kStopBound;
+  for (auto& w : workers) w->join_until(deadline);
   workers.clear();
 }
 
@@ -73,7 +76,7 @@ Scraper::Installed Scraper::set_collectors(std::vector<CollectorSlot> slots,
                  {{"collector", slot.name}});
         continue;
       }
-      auto w = std::make_unique<CollectorWorker>(std::move(slot.fresh));
+      auto w = std::make_unique<CollectorWorker>(std::move(slot.fresh), std::move(slot.metrics));
       if (w->start_failed()) out.failed_start.push_back(slot.name);
       created.emplace(slot.name, std::move(w));
     }
@@ -109,6 +112,7 @@ Scraper::Installed Scraper::set_collectors(std::vector<CollectorSlot> slots,
         row.last_success = old.last_success;
         row.last_duration_seconds = old.last_duration_seconds;
         row.last_error = old.last_error;
+        row.late = old.late;
         row.last_time = old.last_time;
       }
     }
@@ -131,6 +135,84 @@ std::chrono::milliseconds Scraper::budget(std::optional<double> scraper_timeout)
 
 void Scraper::stop() { *stopping_ = true; }
 
+namespace {
+
+constexpr auto kDuration = MetricDef::gauge("virtnet_scrape_collector_duration_seconds",
+                                            "virtnet_exporter: Duration of a collector scrape.");
+constexpr auto kSuccess =
+    MetricDef::gauge("virtnet_scrape_collector_success",
+                     "virtnet_exporter: Whether a collector succeeded within the deadline.");
+constexpr auto kAge = MetricDef::gauge(
+    "virtnet_scrape_collector_result_age_seconds",
+    "virtnet_exporter: How long ago the collector's run that is served finished (large when a "
+    "late run from the previous scrape is served).");
+
+// Series shared by collectors (virtnet_background_*) go into one family: the text format allows
+// one HELP and TYPE per name.
+void merge(std::vector<prometheus::MetricFamily>& out,
+           std::unordered_map<std::string, std::size_t>& index,
+           std::vector<prometheus::MetricFamily>&& families, const std::string& collector) {
+  for (auto& f : families) {
+    auto [it, fresh] = index.try_emplace(f.name, out.size());
+    if (fresh) {
+      out.push_back(std::move(f));
+    } else if (out[it->second].type == f.type) {
+      for (auto& metric : f.metric) out[it->second].metric.push_back(std::move(metric));
+    } else {
+      // The same name with another type cannot be served (its values would print as the first
+      // type's): left out, and said why.
+      log_debug("series left out: its name has another type in another collector",
+                {{"collector", collector}, {"metric", f.name}});
+    }
+  }
+}
+
+}  // namespace
+
+const std::vector<MetricDef>& scrape_metric_defs() {
+  static const std::vector<MetricDef> defs = {kDuration, kSuccess, kAge};
+  return defs;
+}
+
+std::optional<ScrapeRefusal> Scraper::refusal(const std::set<std::string>& only) const {
+  for (const auto& n : only) {
+    if (std::none_of(workers_.begin(), workers_.end(),
+                     [&](const auto& w) { return w->name() == n; })) {
+      return ScrapeRefusal{400, "unknown or disabled collector in collect[]: " + n};
+    }
+  }
+  return std::nullopt;
+}
+
+// The run begun for this scrape if it is done by the deadline; else the previous scrape's run if
+// it finished late (served, marked); else nothing, marked.
+Scraper::Outcome Scraper::gather(CollectorWorker& w, const std::optional<std::uint64_t>& run,
+                                 Clock::time_point deadline, Clock::time_point t0) {
+  Outcome o;
+  if (run) {
+    if (auto got = w.wait(*run, deadline, *stopping_)) {
+      o.run = std::move(*got);
+      o.ok = o.run.status != CollectStatus::kError;
+      o.has_result = true;
+      return o;
+    }
+  }
+  if (auto late = w.take_late(kMaxLateAge)) {
+    o.run = std::move(*late);
+    o.has_result = true;
+    o.late = "did not finish within the deadline; serving the previous run, finished late";
+  } else if (!run) {
+    o.late = "still running since an earlier scrape";
+    o.run.finished = Clock::now();
+  } else {
+    o.late = "did not finish within the deadline";
+    o.run.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    o.run.finished = Clock::now();
+  }
+  o.run.status = CollectStatus::kError;  // its own error, if any, is kept in run.error
+  return o;
+}
+
 std::vector<prometheus::MetricFamily> Scraper::scrape(std::optional<double> scraper_timeout,
                                                       const std::set<std::string>& only,
                                                       ScrapeRefusal* refused,
@@ -138,108 +220,76 @@ std::vector<prometheus::MetricFamily> Scraper::scrape(std::optional<double> scra
   ScrapeRefusal ignored;
   if (!refused) refused = &ignored;
   const auto deadline = arrival.value_or(Clock::now()) + budget(scraper_timeout);
+  const ScrapeRefusal busy{503, "another scrape held the collectors until this scrape's deadline"};
   if (*stopping_) {
     *refused = {503, "shutting down"};
     return {};
   }
   if (!gate_.enter_until(deadline)) {
-    *refused = {503, "another scrape held the collectors until this scrape's deadline"};
+    *refused = busy;
     return {};
   }
   GateHold hold{gate_};
   if (Clock::now() >= deadline) {  // the gate came free just as the time ran out
-    *refused = {503, "another scrape held the collectors until this scrape's deadline"};
+    *refused = busy;
     return {};
   }
-  for (const auto& n : only) {
-    if (std::none_of(workers_.begin(), workers_.end(),
-                     [&](const auto& w) { return w->name() == n; })) {
-      *refused = {400, "unknown or disabled collector in collect[]: " + n};
-      return {};
-    }
+  if (auto r = refusal(only)) {
+    *refused = std::move(*r);
+    return {};
   }
+
+  // Every collector asked at once, then each waited for until the one deadline.
   const auto t0 = Clock::now();
-  std::vector<std::size_t> wanted;
-  std::vector<std::optional<std::uint64_t>> runs;
-  for (std::size_t i = 0; i < workers_.size(); ++i) {
-    if (!only.empty() && only.count(workers_[i]->name()) == 0) continue;
-    wanted.push_back(i);
-    runs.push_back(workers_[i]->begin());
+  std::vector<std::pair<CollectorWorker*, std::optional<std::uint64_t>>> runs;
+  for (auto& w : workers_) {
+    if (!only.empty() && only.count(w->name()) == 0) continue;
+    runs.emplace_back(w.get(), w->begin());
   }
 
   std::vector<prometheus::MetricFamily> out;
   std::unordered_map<std::string, std::size_t> family_index;
   MetricSink meta;
-  std::vector<CollectorStatusView> updates;
-  for (std::size_t k = 0; k < wanted.size(); ++k) {
-    auto& worker = *workers_[wanted[k]];
-    const auto& name = worker.name();
-    RunResult r;
-    bool ok = false;
-    std::optional<RunResult> got;
-    if (runs[k]) got = worker.wait(*runs[k], deadline, *stopping_);
-    if (got) {
-      r = std::move(*got);
-      ok = r.status != CollectStatus::kError;
-    } else if (auto late = worker.take_late(kMaxLateAge)) {
-      // The previous scrape's run, finished after that scrape's deadline: served, marked.
-      r = std::move(*late);
-      r.error = "did not finish within the deadline; serving the previous run, finished late";
-    } else if (!runs[k]) {
-      r.error = "still running since an earlier scrape";
-      r.finished = Clock::now();
-    } else {
-      r.error = "did not finish within the deadline";
-      r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-      r.finished = Clock::now();
-    }
-    for (auto& f : r.families) {
-      // Series shared by collectors (virtnet_background_*) go into one family: the text format
-      // allows one HELP and TYPE per name.
-      auto [it, fresh] = family_index.try_emplace(f.name, out.size());
-      if (fresh) {
-        out.push_back(std::move(f));
-      } else if (out[it->second].type == f.type) {
-        for (auto& metric : f.metric) out[it->second].metric.push_back(std::move(metric));
-      } else {
-        // The same name with another type cannot be served (its values would print as the
-        // first type's): left out, and said why.
-        log_debug("series left out: its name has another type in another collector",
-                  {{"collector", name}, {"metric", f.name}});
-      }
-    }
-    meta.gauge("virtnet_scrape_collector_duration_seconds",
-               "virtnet_exporter: Duration of a collector scrape.", r.seconds,
-               {{"collector", name}});
-    meta.gauge("virtnet_scrape_collector_success",
-               "virtnet_exporter: Whether a collector succeeded within the deadline.", ok ? 1 : 0,
-               {{"collector", name}});
-    meta.gauge("virtnet_scrape_collector_result_age_seconds",
-               "virtnet_exporter: How long ago the collector's run that is served finished (large "
-               "when a late run from the previous scrape is served).",
-               std::chrono::duration<double>(Clock::now() - r.finished).count(),
-               {{"collector", name}});
+  std::vector<Update> updates;
+  for (auto& [worker, run] : runs) {
+    const auto& name = worker->name();
+    Outcome o = gather(*worker, run, deadline, t0);
+    merge(out, family_index, std::move(o.run.families), name);
+    const Labels l = {{"collector", name}};
+    meta.add(kDuration, o.run.seconds, l);
+    meta.add(kSuccess, o.ok ? 1 : 0, l);
+    meta.add(kAge, std::chrono::duration<double>(Clock::now() - o.run.finished).count(), l);
     CollectorStatusView u;
     u.name = name;
     u.enabled = u.has_run = true;
-    u.last_success = ok;
-    u.last_duration_seconds = r.seconds;
+    u.last_success = o.ok;
+    u.last_duration_seconds = o.run.seconds;
     // The reason may quote a name from outside (a namespace, a path): shown on the landing page
     // and logged, it is made valid text here, for every collector.
-    if (!ok) append_utf8_repaired(u.last_error, r.error, true);
+    if (!o.ok) append_utf8_repaired(u.last_error, o.run.error, true);
+    u.late = std::move(o.late);
     u.last_time = std::chrono::system_clock::now();
-    updates.push_back(std::move(u));
+    updates.push_back({std::move(u), o.has_result});
   }
   append_self_metrics(meta);
   for (auto& f : meta.take()) out.push_back(std::move(f));
+  record(updates);
+  return out;
+}
 
+// The landing page's rows, and the log: a collector's failure is logged when it starts failing
+// or its own error changes, not at every scrape, and not when only its lateness changes (a
+// collector slower than the scrape interval alternates between late and served late).
+void Scraper::record(std::vector<Update>& updates) {
   std::lock_guard sl(status_mu_);
-  for (auto& u : updates) {
+  for (auto& [u, has_result] : updates) {
     for (auto& s : status_) {
       if (s.name != u.name) continue;
-      // Logged when the outcome changes, not at every scrape.
+      // Without a result this time, the collector's own last words stand.
+      if (!has_result) u.last_error = s.last_error;
       if (!u.last_success && (!s.has_run || s.last_success || s.last_error != u.last_error)) {
-        log_error("collector failed", {{"collector", u.name}, {"err", u.last_error}});
+        log_error("collector failed",
+                  {{"collector", u.name}, {"err", u.last_error}, {"late", u.late}});
       } else if (u.last_success && s.has_run && !s.last_success) {
         log_info("collector recovered", {{"collector", u.name}});
       }
@@ -248,7 +298,6 @@ std::vector<prometheus::MetricFamily> Scraper::scrape(std::optional<double> scra
       break;
     }
   }
-  return out;
 }
 
 std::vector<CollectorStatusView> Scraper::status() const {

@@ -24,7 +24,11 @@ struct CollectorStatusView {
   bool has_run = false;
   bool last_success = false;
   double last_duration_seconds = 0;
+  // Why the collector itself last failed, in its own words ("" if it did not): a late scrape
+  // keeps the one it knew.
   std::string last_error;
+  // Apart from that: why the scrape had no fresh result of it ("" when it had one).
+  std::string late;
   std::chrono::system_clock::time_point last_time;
 };
 
@@ -37,9 +41,15 @@ struct ScrapeRefusal {
 // One enabled collector for Scraper::set_collectors: a new instance, or none to keep the running
 // one of that name as it is, with its state.
 struct CollectorSlot {
+  CollectorSlot(std::string n, std::unique_ptr<Collector> c, std::vector<MetricDef> m = {})
+      : name(std::move(n)), fresh(std::move(c)), metrics(std::move(m)) {}
   std::string name;
   std::unique_ptr<Collector> fresh;
+  std::vector<MetricDef> metrics;  // its declaration (CollectorInfo::metrics); empty: unchecked
 };
+
+// The virtnet_scrape_collector_* families every scrape carries.
+const std::vector<MetricDef>& scrape_metric_defs();
 
 // Runs the enabled collectors, each on its own long-lived thread, so that a slow or stuck one
 // costs a scrape no more than its deadline: the scrape answers with everyone else's families and
@@ -56,9 +66,9 @@ class Scraper {
   static constexpr int kMaxScrapeSeconds = 120;
   // A late result older than this is not served.
   static constexpr std::chrono::minutes kMaxLateAge{5};
-  // How long stopping a collector (its stop() and its worker thread) may take before its thread
-  // is left behind, logged.
-  static constexpr std::chrono::seconds kStopBound = CollectorWorker::kStopBound;
+  // How long stopping the collectors (their stop() and join(), their worker threads) may take
+  // altogether before a thread is left behind, logged.
+  static constexpr std::chrono::seconds kStopBound = virtnet::kStopBound;
 
   explicit Scraper(std::chrono::milliseconds default_budget);
   ~Scraper();  // stops every collector, each within kStopBound
@@ -117,6 +127,22 @@ class Scraper {
     Gate& g;
     ~GateHold() { g.leave(); }
   };
+
+  // What one collector gave this scrape, and why it is not fresh if it is not.
+  struct Outcome {
+    RunResult run;
+    bool ok = false;
+    bool has_result = false;  // a run was served (this scrape's, or the previous one late)
+    std::string late;         // "": the run of this scrape, on time
+  };
+  struct Update {
+    CollectorStatusView view;
+    bool has_result = false;
+  };
+  std::optional<ScrapeRefusal> refusal(const std::set<std::string>& only) const;
+  Outcome gather(CollectorWorker& w, const std::optional<std::uint64_t>& run,
+                 Clock::time_point deadline, Clock::time_point t0);
+  void record(std::vector<Update>& updates);
 
   static void stop_all(std::vector<std::unique_ptr<CollectorWorker>>& workers);
 

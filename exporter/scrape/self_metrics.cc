@@ -12,6 +12,21 @@ namespace virtnet {
 
 namespace {
 
+constexpr auto kBuildInfo = MetricDef::gauge(
+    "virtnet_exporter_build_info",
+    "A metric with a constant '1' value labeled by version, revision and compiler.");
+constexpr auto kCpu = MetricDef::counter("process_cpu_seconds_total",
+                                         "Total user and system CPU time spent in seconds.");
+constexpr auto kResident =
+    MetricDef::gauge("process_resident_memory_bytes", "Resident memory size in bytes.");
+constexpr auto kVirtual =
+    MetricDef::gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.");
+constexpr auto kStart = MetricDef::gauge("process_start_time_seconds",
+                                         "Start time of the process since unix epoch in seconds.");
+constexpr auto kFds = MetricDef::gauge("process_open_fds", "Number of open file descriptors.");
+constexpr auto kMaxFds =
+    MetricDef::gauge("process_max_fds", "Maximum number of open file descriptors.");
+
 double count_fds() {
   DIR* d = opendir("/proc/self/fd");
   if (!d) return -1;
@@ -39,9 +54,7 @@ double boot_time() {
 }  // namespace
 
 void append_self_metrics(MetricSink& out) {
-  out.gauge("virtnet_exporter_build_info",
-            "A metric with a constant '1' value labeled by version, revision and compiler.", 1,
-            {{"version", kVersion}, {"revision", kRevision}, {"compiler", kCompiler}});
+  out.add(kBuildInfo, 1, {{"version", kVersion}, {"revision", kRevision}, {"compiler", kCompiler}});
   static const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
   static const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
   FsRoot self("/proc/self");
@@ -49,32 +62,32 @@ void append_self_metrics(MetricSink& out) {
     auto stat = self.read("stat");
     if (stat.status == ReadStatus::kOk) {
       auto s = parse_proc_stat(stat.data);
-      out.counter("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
-                  static_cast<double>(s.utime_ticks + s.stime_ticks) / ticks);
-      out.gauge("process_resident_memory_bytes", "Resident memory size in bytes.",
-                static_cast<double>(s.rss_pages) * page);
-      out.gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.",
-                static_cast<double>(s.vsize_bytes));
-      out.gauge("process_start_time_seconds",
-                "Start time of the process since unix epoch in seconds.",
-                boot_time() + static_cast<double>(s.starttime_ticks) / ticks);
+      out.add(kCpu, static_cast<double>(s.utime_ticks + s.stime_ticks) / ticks);
+      out.add(kResident, static_cast<double>(s.rss_pages) * page);
+      out.add(kVirtual, static_cast<double>(s.vsize_bytes));
+      out.add(kStart, boot_time() + static_cast<double>(s.starttime_ticks) / ticks);
     }
     // Left out when unknown, never -1: a ratio over them must not turn negative.
     if (const double fds = count_fds(); fds >= 0) {
-      out.gauge("process_open_fds", "Number of open file descriptors.", fds);
+      out.add(kFds, fds);
     }
     auto limits = self.read("limits");
     if (limits.status == ReadStatus::kOk) {
       auto l = parse_limits_open_files(limits.data);
       if (l.soft) {
-        out.gauge("process_max_fds", "Maximum number of open file descriptors.",
-                  static_cast<double>(*l.soft));
+        out.add(kMaxFds, static_cast<double>(*l.soft));
       }
     }
   } catch (const ParseError&) {
     // /proc/self is the kernel's own output; a parse failure here would be a kernel change.
     // The scrape carries on without these series.
   }
+}
+
+const std::vector<MetricDef>& self_metric_defs() {
+  static const std::vector<MetricDef> defs = {kBuildInfo, kCpu, kResident, kVirtual,
+                                              kStart,     kFds, kMaxFds};
+  return defs;
 }
 
 }  // namespace virtnet

@@ -1,6 +1,7 @@
 #include "exporter/sources/proc_walk.h"
 
 #include <cstring>
+#include <unordered_set>
 
 #include "exporter/common/logging.h"
 #include "exporter/common/parse_error.h"
@@ -32,17 +33,24 @@ std::shared_ptr<const ProcTable> ProcWalk::get() {
     t->error = "cannot list " + proc_.root() + ": " + std::strerror(err);
   } else {
     t->procs.reserve(pids.size());
-    for (const auto& pid : pids) {
+    std::unordered_set<std::string> unparsable;
+    for (auto& pid : pids) {
       // Gone since the listing (or refused): not in the table.
       if (proc_.read_into(pid + "/stat", buf_, &err) != ReadStatus::kOk) continue;
       try {
         t->procs.push_back(parse_proc_stat(buf_));
       } catch (const ParseError& e) {
         ++t->unparsable;
-        log_warn("cannot parse process file",
-                 {{"path", proc_.path(pid + "/stat")}, {"err", e.what()}});
+        // Counted at every walk; logged when a pid's stat first fails to parse, not again while
+        // it keeps failing.
+        if (!unparsable_.count(pid)) {
+          log_warn("cannot parse process file (logged once for this pid)",
+                   {{"path", proc_.path(pid + "/stat")}, {"err", e.what()}});
+        }
+        unparsable.insert(std::move(pid));
       }
     }
+    unparsable_ = std::move(unparsable);
   }
   t->seq = ++walks_;
   t->taken = std::chrono::steady_clock::now();  // the window counts from the walk's end

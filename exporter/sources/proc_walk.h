@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "exporter/sources/fs_root.h"
@@ -50,6 +51,7 @@ class ProcWalk {
   std::shared_ptr<const ProcTable> last_;
   std::size_t walks_ = 0;
   std::string buf_;
+  std::unordered_set<std::string> unparsable_;  // pids whose stat did not parse at the last walk
 };
 
 }  // namespace virtnet

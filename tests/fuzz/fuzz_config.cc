@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <string>
 
+#include "exporter/collector_registry.h"
 #include "exporter/config/config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

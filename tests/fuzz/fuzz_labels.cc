@@ -32,7 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   MetricSink sink;
   for (const auto& v : values) {
-    sink.gauge("virtnet_fuzz_value", "Fuzz.", 1, {{"a", v}, {"b", v + v}});
+    sink.add(MetricDef::gauge("virtnet_fuzz_value", "Fuzz."), 1, {{"a", v}, {"b", v + v}});
   }
   std::ostringstream os;
   prometheus::TextSerializer().Serialize(os, sink.take());

@@ -11,11 +11,16 @@ namespace virtnet::testing {
 
 namespace {
 
+constexpr auto kPartial = MetricDef::gauge("virtnet_test_fail_partial", "Emitted before failing.");
+constexpr auto kSlowDone = MetricDef::gauge("virtnet_test_slow_done", "Emitted after sleeping.");
+constexpr auto kValue =
+    MetricDef::gauge("virtnet_test_background_value", "The last value written to the key.");
+
 class Fail : public Collector {
  public:
   std::string_view name() const override { return "test_fail"; }
   CollectStatus collect(MetricSink& out) override {
-    out.gauge("virtnet_test_fail_partial", "Emitted before failing.", 1);
+    out.add(kPartial, 1);
     return CollectStatus::kError;
   }
 };
@@ -32,7 +37,7 @@ class Slow : public Collector {
   std::string_view name() const override { return "test_slow"; }
   CollectStatus collect(MetricSink& out) override {
     std::this_thread::sleep_for(std::chrono::milliseconds(ms_));
-    out.gauge("virtnet_test_slow_done", "Emitted after sleeping.", 1);
+    out.add(kSlowDone, 1);
     return CollectStatus::kOk;
   }
 
@@ -68,13 +73,15 @@ class Background : public Collector {
       }
     });
   }
-  void stop() override { thread_.stop(std::chrono::milliseconds(500)); }
+  void stop() override { thread_.request_stop(); }
+  bool join(std::chrono::steady_clock::time_point deadline) override {
+    return thread_.join_until(deadline);
+  }
   CollectStatus collect(MetricSink& out) override {
     const auto snap = state_->snapshot();
     for (const auto& [key, p] : snap.entries) {
       if (p.a != p.b) return out.fail("torn snapshot");
-      out.gauge("virtnet_test_background_value", "The last value written to the key.",
-                static_cast<double>(p.a), {{"key", std::to_string(key)}});
+      out.add(kValue, static_cast<double>(p.a), {{"key", std::to_string(key)}});
     }
     emit_background_health(out, "test_background", snap);
     return CollectStatus::kOk;
@@ -98,7 +105,8 @@ std::vector<CollectorInfo> misbehaving_collectors() {
        [](const CollectorOptions&, const Sources&) -> std::unique_ptr<Collector> {
          return std::make_unique<Fail>();
        },
-       {}},
+       {},
+       {kPartial}},
       {"test_throw",
        "Always throws (test only).",
        false,
@@ -106,7 +114,8 @@ std::vector<CollectorInfo> misbehaving_collectors() {
        [](const CollectorOptions&, const Sources&) -> std::unique_ptr<Collector> {
          return std::make_unique<Throw>();
        },
-       {}},
+       {},
+       {kPartial}},
       {"test_slow",
        "Sleeps (test only).",
        false,
@@ -114,7 +123,8 @@ std::vector<CollectorInfo> misbehaving_collectors() {
        [](const CollectorOptions& o, const Sources&) -> std::unique_ptr<Collector> {
          return std::make_unique<Slow>(o.get_int("sleep_ms"));
        },
-       {}},
+       {},
+       {kSlowDone}},
       {"test_background",
        "A background worker over bounded state (test only).",
        false,
@@ -125,7 +135,8 @@ std::vector<CollectorInfo> misbehaving_collectors() {
          return std::make_unique<Background>(static_cast<std::size_t>(o.get_int("cap")),
                                              o.get_int("period_ms"), o.get_int("stall_ms"));
        },
-       {}},
+       {},
+       {kValue}},
   };
 }
 

@@ -1,5 +1,6 @@
 // The exporter with the misbehaving collectors added, for end-to-end tests of the framework.
 #include "exporter/app.h"
+#include "exporter/collector_registry.h"
 #include "tests/support/test_collectors.h"
 
 int main(int argc, char** argv) {

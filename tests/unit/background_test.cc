@@ -83,7 +83,8 @@ TEST(BackgroundThread, StopsPromptlyThroughItsSignal) {
   });
   std::this_thread::sleep_for(50ms);
   const auto t0 = std::chrono::steady_clock::now();
-  EXPECT_TRUE(t.stop(2s));
+  t.request_stop();
+  EXPECT_TRUE(t.join_until(std::chrono::steady_clock::now() + 2s));
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 200ms);
   EXPECT_EQ(*ran, 0);
 }
@@ -97,7 +98,8 @@ TEST(BackgroundThread, WhatTheBodyThrewIsItsFailure) {
   std::this_thread::sleep_for(100ms);
   EXPECT_EQ(ok.failure(), "");  // still running
   EXPECT_EQ(bad.failure(), "recvmsg: Network is down");
-  EXPECT_TRUE(ok.stop(2s));
+  ok.request_stop();
+  EXPECT_TRUE(ok.join_until(std::chrono::steady_clock::now() + 2s));
   EXPECT_EQ(ok.failure(), "");  // a clean return is no failure
 }
 
@@ -110,7 +112,8 @@ TEST(BackgroundThread, ABodyThatIgnoresTheSignalIsLeftAfterTheBound) {
       std::this_thread::sleep_for(600ms);
       *finished = true;
     });
-    EXPECT_FALSE(t.stop(200ms));
+    t.request_stop();
+    EXPECT_FALSE(t.join_until(std::chrono::steady_clock::now() + 200ms));
   }
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 500ms);
   EXPECT_FALSE(*finished);

@@ -16,7 +16,7 @@ class Reports : public Collector {
  public:
   std::string_view name() const override { return "reports"; }
   CollectStatus collect(MetricSink& out) override {
-    out.gauge("virtnet_reports_value", "A value.", 1);
+    out.add(MetricDef::gauge("virtnet_reports_value", "A value."), 1);
     return out.fail("EPERM from inside");
   }
 };
@@ -44,7 +44,8 @@ TEST(Capabilities, AMissingOneIsTheReasonAndTheDataStays) {
     data = !out.take().empty();
   });
   t.join();
-  EXPECT_EQ(reason, "missing CAP_SYS_PTRACE (to read maps)");
+  // The missing capability first, then what it caused inside the collector.
+  EXPECT_EQ(reason, "missing CAP_SYS_PTRACE (to read maps); EPERM from inside");
   EXPECT_TRUE(data);
   EXPECT_EQ(gate_on_capabilities(std::make_unique<Reports>(), {})->name(), "reports");
 }

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <fstream>
 
+#include "exporter/collector_registry.h"
 #include "tests/support/test_collectors.h"
 
 namespace virtnet {
@@ -30,8 +31,9 @@ std::vector<CollectorInfo> registry() {
         OptionSpec::make("pattern", OptionType::kRegex, "^qemu", ""),
         OptionSpec::make("names", OptionType::kStringList, "a,b", "")},
        make,
+       {},
        {}},
-      {"beta", "", false, {}, make, {}},
+      {"beta", "", false, {}, make, {}, {}},
   };
 }
 

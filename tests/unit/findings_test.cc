@@ -9,15 +9,20 @@ namespace {
 
 std::vector<prometheus::MetricFamily> families(double wait_vcpu, double wait_main) {
   MetricSink m;
-  m.gauge("virtnet_link_mtu_headroom_bytes", "", -100, {{"netns", ""}, {"link", "vx0"}});
-  m.gauge("virtnet_link_mtu_headroom_bytes", "", -7500, {{"netns", ""}, {"link", "tapj"}});
-  m.gauge("virtnet_link_mtu_headroom_bytes", "", 0, {{"netns", ""}, {"link", "eth0"}});
-  m.gauge("virtnet_qemu_netdev_vhost", "", 0, {{"domain", "vm1"}, {"netdev", "net0"}});
-  m.gauge("virtnet_qemu_netdev_vhost", "", 1, {{"domain", "vm2"}, {"netdev", "net0"}});
-  m.counter("virtnet_qemu_run_queue_wait_seconds_total", "", wait_vcpu,
-            {{"domain", "vm1"}, {"class", "vcpu"}});
-  m.counter("virtnet_qemu_run_queue_wait_seconds_total", "", wait_main,
-            {{"domain", "vm1"}, {"class", "main"}});
+  m.add(MetricDef::gauge("virtnet_link_mtu_headroom_bytes", ""), -100,
+        {{"netns", ""}, {"link", "vx0"}});
+  m.add(MetricDef::gauge("virtnet_link_mtu_headroom_bytes", ""), -7500,
+        {{"netns", ""}, {"link", "tapj"}});
+  m.add(MetricDef::gauge("virtnet_link_mtu_headroom_bytes", ""), 0,
+        {{"netns", ""}, {"link", "eth0"}});
+  m.add(MetricDef::gauge("virtnet_qemu_netdev_vhost", ""), 0,
+        {{"domain", "vm1"}, {"netdev", "net0"}});
+  m.add(MetricDef::gauge("virtnet_qemu_netdev_vhost", ""), 1,
+        {{"domain", "vm2"}, {"netdev", "net0"}});
+  m.add(MetricDef::counter("virtnet_qemu_run_queue_wait_seconds_total", ""), wait_vcpu,
+        {{"domain", "vm1"}, {"class", "vcpu"}});
+  m.add(MetricDef::counter("virtnet_qemu_run_queue_wait_seconds_total", ""), wait_main,
+        {{"domain", "vm1"}, {"class", "main"}});
   return m.take();
 }
 

@@ -4,6 +4,8 @@
 
 #include <sstream>
 
+#include "exporter/collector_registry.h"
+
 namespace virtnet {
 namespace {
 

@@ -35,4 +35,18 @@ inline std::size_t samples(const Fams& fams, const std::string& name) {
   return 0;
 }
 
+// Every sample of `name`, as its label sets.
+inline std::vector<std::map<std::string, std::string>> label_sets(const Fams& fams,
+                                                                  const std::string& name) {
+  std::vector<std::map<std::string, std::string>> out;
+  for (const auto& f : fams) {
+    if (f.name != name) continue;
+    for (const auto& m : f.metric) {
+      auto& l = out.emplace_back();
+      for (const auto& p : m.label) l[p.name] = p.value;
+    }
+  }
+  return out;
+}
+
 }  // namespace virtnet::testing

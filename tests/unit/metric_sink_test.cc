@@ -12,11 +12,14 @@
 namespace virtnet {
 namespace {
 
+constexpr auto kB = MetricDef::gauge("b", "B");
+constexpr auto kA = MetricDef::counter("a_total", "A");
+
 TEST(MetricSink, OneFamilyPerNameInFirstSeenOrder) {
   MetricSink s;
-  s.gauge("b", "B", 1, {{"x", "1"}});
-  s.counter("a_total", "A", 2);
-  s.gauge("b", "B", 3, {{"x", "2"}});
+  s.add(kB, 1, {{"x", "1"}});
+  s.add(kA, 2);
+  s.add(kB, 3, {{"x", "2"}});
   auto f = s.take();
   ASSERT_EQ(f.size(), 2u);
   EXPECT_EQ(f[0].name, "b");
@@ -30,8 +33,42 @@ TEST(MetricSink, OneFamilyPerNameInFirstSeenOrder) {
 
 TEST(MetricSink, TypeClashIsAnError) {
   MetricSink s;
-  s.gauge("m", "", 1);
-  EXPECT_THROW(s.counter("m", "", 1), std::logic_error);
+  s.add(MetricDef::gauge("m", ""), 1);
+  EXPECT_THROW(s.add(MetricDef::counter("m", ""), 1), std::logic_error);
+}
+
+// A collector serves only what it declares: an undeclared family is a programming error, which
+// the worker turns into the collector's failure (so a test that scrapes it fails).
+TEST(MetricSink, OnlyDeclaredFamiliesWithADeclaration) {
+  const auto declared = names_of({kB});
+  MetricSink s(&declared);
+  s.add(kB, 1);
+  EXPECT_THROW(s.add(kA, 1), std::logic_error);
+  MetricSink open;  // no declaration: unchecked (the framework's own sinks, unit tests)
+  open.add(kA, 1);
+}
+
+// One way to give reasons: each appended in order, a repeat said once, the total bounded with
+// the rest counted, and a single huge reason cut.
+TEST(MetricSink, FailureReasonsAppendBounded) {
+  MetricSink s;
+  EXPECT_EQ(s.error(), "");
+  EXPECT_EQ(s.fail("namespace a: netlink error Permission denied"), CollectStatus::kError);
+  s.fail("namespace b: gone wrong");
+  s.fail("namespace a: netlink error Permission denied");  // the same reason again
+  s.fail("namespace a");  // a prefix of an earlier one is another reason
+  EXPECT_EQ(s.error(),
+            "namespace a: netlink error Permission denied; namespace b: gone wrong; namespace a");
+  for (int i = 0; i < 200; ++i) s.fail("reason number " + std::to_string(i));
+  const auto e = s.error();
+  EXPECT_LE(e.size(), MetricSink::kMaxErrorBytes + 20);
+  EXPECT_NE(e.find("reason number 0"), std::string::npos);
+  EXPECT_NE(e.find(" more"), std::string::npos);
+  EXPECT_EQ(e.find("reason number 199"), std::string::npos);
+  MetricSink big;
+  big.fail(std::string(5000, 'x'));
+  EXPECT_LE(big.error().size(), MetricSink::kMaxErrorBytes);
+  EXPECT_EQ(big.error().substr(0, 10), "xxxxxxxxxx");
 }
 
 // Hostile names seen in the field: a prctl(PR_SET_NAME) with a lone 0xff, a comm cut mid-character
@@ -42,7 +79,9 @@ TEST(MetricSink, HostileLabelValuesBecomeAValidScrape) {
       "a\"b\\c\nd", std::string("nul\0in", 6), "\xF0\x9F\x92\xA9 ok",
   };
   MetricSink s;
-  for (const auto& n : names) s.gauge("virtnet_test_top", "T.", 1, {{"comm", n}, {"pid", "1"}});
+  for (const auto& n : names) {
+    s.add(MetricDef::gauge("virtnet_test_top", "T."), 1, {{"comm", n}, {"pid", "1"}});
+  }
   std::ostringstream os;
   prometheus::TextSerializer().Serialize(os, s.take());
   std::string err;

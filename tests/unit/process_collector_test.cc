@@ -6,6 +6,8 @@
 #include <fstream>
 #include <map>
 
+#include "collectors/process/process_config.h"
+#include "collectors/qemu/qemu_parse.h"
 #include "exporter/config/config.h"
 #include "tests/unit/fixture.h"
 #include "tests/unit/metric_lookup.h"
@@ -142,8 +144,18 @@ TEST(ProcessCollector, MalformedFileIsCountedAndTheRestServed) {
   Tree t;
   std::ofstream(t.pid(P::kOvs) + "/maps") << "garbage\n";
   auto c = make(t.root.string());
-  auto f = scrape(*c);
-  EXPECT_EQ(value(f, "virtnet_process_read_errors_total", {{"reason", "other"}}), 1);
+  ::testing::internal::CaptureStderr();
+  Fams f;
+  for (int i = 0; i < 3; ++i) f = scrape(*c);
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  // Counted at each scrape, logged once for the process.
+  EXPECT_EQ(value(f, "virtnet_process_read_errors_total", {{"reason", "other"}}), 3);
+  std::size_t lines = 0;
+  for (std::size_t at = 0; (at = log.find("cannot parse process file", at)) != std::string::npos;
+       ++at) {
+    ++lines;
+  }
+  EXPECT_EQ(lines, 1u) << log;
   EXPECT_EQ(value(f, "virtnet_process_group_processes", {{"group", "ovs-vswitchd"}}), 0);
   EXPECT_EQ(value(f, "virtnet_process_group_processes", {{"group", "haproxy"}}), 1);
 }
@@ -266,6 +278,40 @@ TEST(ProcessConfig, GroupErrorsHavePositions) {
   EXPECT_EQ(config_error(pre + "      {name: a}\n"), "c.yml:4:7: groups must be a list");
   EXPECT_EQ(config_error("collectors:\n  process: {top_n: 101}\n"),
             "c.yml:2:20: top_n must be between 0 and 100, got 101");
+}
+
+// The default qemu group and qemu::is_qemu call the same processes qemu: the qemu collector's
+// VMs and the process collector's qemu group are the same set.
+TEST(ProcessConfig, DefaultQemuGroupIsWhatIsQemuCalls) {
+  const auto cfg = build_config({process_info()}, "", std::nullopt, {});
+  const auto& groups =
+      cfg.collectors.at("process").options.get_structured<std::vector<Group>>("groups");
+  Matcher m(groups);
+  auto none = [] { return std::string(); };
+  for (const char* comm : {"qemu-system-x86", "qemu-system-aar", "qemu-system-ppc", "qemu-kvm",
+                           "qemu-img", "qemu-nbd", "qemu-ga", "qemu", "kvm", "libvirtd"}) {
+    const int g = m.match(comm, none, none);
+    const bool in_qemu_group = g >= 0 && groups[static_cast<std::size_t>(g)].name == "qemu";
+    EXPECT_EQ(in_qemu_group, qemu::is_qemu(comm)) << comm;
+  }
+}
+
+// The groups are parsed once, when the configuration is: the collector reads that value. The
+// YAML text decides equality (a reload keeps a collector whose groups did not change).
+TEST(ProcessConfig, GroupsAreKeptParsed) {
+  const std::string yaml = "collectors:\n  process:\n    groups:\n      - {name: a, comm: [x]}\n";
+  const auto one = build_config({process_info()}, "c.yml", yaml, {});
+  const auto two = build_config({process_info()}, "c.yml", yaml, {});
+  const auto& groups =
+      one.collectors.at("process").options.get_structured<std::vector<Group>>("groups");
+  ASSERT_EQ(groups.size(), 1u);
+  EXPECT_EQ(groups[0].name, "a");
+  EXPECT_EQ(groups[0].comm, std::vector<std::string>{"x"});
+  EXPECT_EQ(one, two);
+  const auto other =
+      build_config({process_info()}, "c.yml",
+                   "collectors:\n  process:\n    groups:\n      - {name: b, comm: [x]}\n", {});
+  EXPECT_NE(one, other);
 }
 
 }  // namespace

@@ -2,9 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
+#include "collectors/qemu/qemu_parse.h"
+#include "exporter/common/utf8.h"
 #include "exporter/config/config.h"
 #include "tests/unit/fixture.h"
 #include "tests/unit/metric_lookup.h"
@@ -14,6 +18,17 @@ namespace {
 
 namespace fs = std::filesystem;
 using P = testing::FixturePids;
+
+// The collector over a /proc tree at `root`, with no /sys or /etc to find.
+std::unique_ptr<Collector> make_collector(const fs::path& root) {
+  Sources src;
+  src.proc = FsRoot(root.string());
+  src.sys = FsRoot((root / "no-sys").string());
+  src.root = FsRoot((root / "no-root").string());
+  auto info = qemu_info();
+  const auto cfg = build_config({info}, "", std::nullopt, {});
+  return info.make(cfg.collectors.at("qemu").options, src);
+}
 
 // The captured qemu stand-in, plus a kernel thread named vhost-<its pid> as kernels before 6.4
 // run vhost workers (made from kthreadd's captured stat), with a schedstat of 1.5 s waited.
@@ -41,13 +56,7 @@ TEST(QemuCollector, KernelVhostThreadsCountForTheirVm) {
   }
   std::ofstream(root / "99998" / "cmdline") << cmd + "{\"type\":";
 
-  Sources src;
-  src.proc = FsRoot(root.string());
-  src.sys = FsRoot((root / "no-sys").string());
-  src.root = FsRoot((root / "no-root").string());
-  auto info = qemu_info();
-  const auto cfg = build_config({info}, "", std::nullopt, {});
-  auto c = info.make(cfg.collectors.at("qemu").options, src);
+  auto c = make_collector(root);
   MetricSink first;
   ASSERT_EQ(c->collect(first), CollectStatus::kOk);
   MetricSink sink;  // a second scrape: the broken command line is not counted again
@@ -70,6 +79,66 @@ TEST(QemuCollector, KernelVhostThreadsCountForTheirVm) {
   EXPECT_EQ(testing::value(f, "virtnet_qemu_vms"), 2);
   EXPECT_EQ(testing::value(f, "virtnet_qemu_default_vhost_net_enabled"), -1);  // no such file
   fs::remove_all(root);
+}
+
+// Two qemu whose -name is the same and longer than a label may be: the second one's " (pid N)"
+// survives the cut, so their series stay apart (appending it after the cut lost it).
+TEST(QemuCollector, TwoLongIdenticalNamesGiveDistinctSeries) {
+  const fs::path root =
+      fs::temp_directory_path() / ("virtnet-qemu-long-" + std::to_string(getpid()));
+  fs::remove_all(root);
+  const std::string name(300, 'n');
+  for (const char* pid : {"99997", "99998"}) {
+    fs::create_directories(root / pid / "task");
+    std::string qstat = testing::pid_file(P::kQemu, "stat");
+    qstat.replace(0, qstat.find(' '), pid);
+    std::ofstream(root / pid / "stat") << qstat;
+    std::string cmd = "qemu-system-x86_64";
+    cmd += '\0';
+    cmd += "-name";
+    cmd += '\0';
+    cmd += "guest=" + name + ",debug-threads=on";
+    cmd += '\0';
+    std::ofstream(root / pid / "cmdline") << cmd;
+  }
+  auto c = make_collector(root);
+  MetricSink sink;
+  ASSERT_EQ(c->collect(sink), CollectStatus::kOk);
+  const auto f = sink.take();
+  std::set<std::string> domains;
+  for (const auto& fam : f) {
+    if (fam.name != "virtnet_qemu_vm_info") continue;
+    for (const auto& m : fam.metric) {
+      for (const auto& l : m.label) {
+        if (l.name != "domain") continue;
+        EXPECT_LE(l.value.size(), kMaxLabelValueBytes);
+        domains.insert(l.value);
+      }
+    }
+  }
+  ASSERT_EQ(domains.size(), 2u);
+  const bool suffixed = std::any_of(domains.begin(), domains.end(), [](const std::string& d) {
+    return d.ends_with(" (pid 99997)") || d.ends_with(" (pid 99998)");
+  });
+  EXPECT_TRUE(suffixed);
+  // Every per-domain family has one series set per qemu: no duplicates.
+  const auto sets = testing::label_sets(f, "virtnet_qemu_threads");
+  const std::set<std::map<std::string, std::string>> unique(sets.begin(), sets.end());
+  EXPECT_EQ(unique.size(), sets.size());
+  EXPECT_EQ(sets.size(), 10u);  // 5 classes x 2 qemu
+  fs::remove_all(root);
+}
+
+TEST(QemuIdentity, OneTestForWhatAQemuIs) {
+  for (const char* comm : {"qemu-system-x86", "qemu-system-aar", "qemu-kvm", "qemu-system-s39"}) {
+    EXPECT_TRUE(is_qemu(comm)) << comm;
+  }
+  for (const char* comm : {"qemu-img", "qemu-nbd", "qemu-ga", "kvm", "systemd"}) {
+    EXPECT_FALSE(is_qemu(comm)) << comm;
+  }
+  EXPECT_EQ(domain_label("", 42, false), "pid-42");
+  EXPECT_EQ(domain_label("vm1", 42, false), "vm1");
+  EXPECT_EQ(domain_label("vm1", 42, true), "vm1 (pid 42)");
 }
 
 }  // namespace

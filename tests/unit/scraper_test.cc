@@ -5,6 +5,7 @@
 #include <atomic>
 #include <thread>
 
+#include "exporter/scrape/background.h"
 #include "tests/support/test_collectors.h"
 #include "tests/unit/fixture.h"
 
@@ -13,11 +14,13 @@ namespace {
 
 using namespace std::chrono_literals;
 
+constexpr auto kFastValue = MetricDef::gauge("virtnet_fast_value", "A value.");
+
 class Fast : public Collector {
  public:
   std::string_view name() const override { return "fast"; }
   CollectStatus collect(MetricSink& out) override {
-    out.gauge("virtnet_fast_value", "A value.", ++calls_);
+    out.add(kFastValue, ++calls_);
     return CollectStatus::kOk;
   }
   int calls_ = 0;
@@ -86,11 +89,11 @@ class Shares : public Collector {
   explicit Shares(std::string n) : name_(std::move(n)) {}
   std::string_view name() const override { return name_; }
   CollectStatus collect(MetricSink& out) override {
-    out.gauge("virtnet_shared_value", "Shared.", 1, {{"collector", name_}});
+    out.add(MetricDef::gauge("virtnet_shared_value", "Shared."), 1, {{"collector", name_}});
     if (name_ == "b") {
-      out.counter("virtnet_typed_total", "A counter here.", 5);
+      out.add(MetricDef::counter("virtnet_typed_total", "A counter here."), 5);
     } else {
-      out.gauge("virtnet_typed_total", "A gauge there.", 7);
+      out.add(MetricDef::gauge("virtnet_typed_total", "A gauge there."), 7);
     }
     return CollectStatus::kOk;
   }
@@ -300,7 +303,11 @@ class Counting : public Collector {
  public:
   Counting(std::string name, std::shared_ptr<Lifecycle> l, bool fail_start = false,
            std::chrono::milliseconds sleep = 0ms)
-      : name_(std::move(name)), l_(std::move(l)), fail_start_(fail_start), sleep_(sleep) {}
+      : name_(std::move(name)),
+        runs_name_("virtnet_" + name_ + "_runs_total"),
+        l_(std::move(l)),
+        fail_start_(fail_start),
+        sleep_(sleep) {}
   std::string_view name() const override { return name_; }
   void start() override {
     ++l_->starts;
@@ -309,13 +316,13 @@ class Counting : public Collector {
   void stop() override { ++l_->stops; }
   CollectStatus collect(MetricSink& out) override {
     std::this_thread::sleep_for(sleep_);
-    out.counter("virtnet_" + name_ + "_runs_total", "Runs.", ++runs_);
+    out.add(MetricDef::counter(runs_name_, "Runs."), ++runs_);
     if (runs_ == 2) return out.fail("second run fails, on purpose");
     return CollectStatus::kOk;
   }
 
  private:
-  std::string name_;
+  std::string name_, runs_name_;
   std::shared_ptr<Lifecycle> l_;
   bool fail_start_;
   std::chrono::milliseconds sleep_;
@@ -429,6 +436,76 @@ TEST(ScraperLifecycle, StuckCollectorsStopTogether) {
   s.set_collectors({}, {});
   EXPECT_LT(Scraper::Clock::now() - t0, Scraper::kStopBound + 700ms);  // not 3 x 2 s
   EXPECT_EQ(l->stops, 3);
+}
+
+// Collectors whose background threads ignore their stop signal (a capture stuck in a system
+// call): told all at once, waited for until one deadline. stop() blocking inside each made N of
+// them cost N bounds.
+class StuckBackground : public Collector {
+ public:
+  explicit StuckBackground(std::string name) : name_(std::move(name)), thread_(name_) {}
+  std::string_view name() const override { return name_; }
+  void start() override {
+    thread_.start([](const StopSignal&) { std::this_thread::sleep_for(4s); });
+  }
+  void stop() override { thread_.request_stop(); }
+  bool join(Scraper::Clock::time_point deadline) override { return thread_.join_until(deadline); }
+  CollectStatus collect(MetricSink&) override { return CollectStatus::kOk; }
+
+ private:
+  std::string name_;
+  BackgroundThread thread_;
+};
+
+TEST(ScraperLifecycle, StuckBackgroundThreadsStopWithinOneBound) {
+  Scraper s(1s);
+  std::vector<CollectorSlot> v;
+  for (auto n : {"b1", "b2", "b3", "b4"}) v.push_back({n, std::make_unique<StuckBackground>(n)});
+  s.set_collectors(std::move(v), {});
+  s.scrape(std::nullopt);
+  const auto t0 = Scraper::Clock::now();
+  s.set_collectors({}, {});
+  const auto took = Scraper::Clock::now() - t0;
+  EXPECT_GE(took, Scraper::kStopBound - 100ms);  // they were waited for, not abandoned at once
+  EXPECT_LT(took, Scraper::kStopBound + 700ms);  // one bound for all four, not 4 x 2 s
+}
+
+// A collector slower than its budget that fails in its own words: the late run served at the
+// next scrape keeps its own error (lateness is said apart), and the failure is logged when it
+// begins and when its own error first shows, not at every scrape.
+class SlowFailing : public Collector {
+ public:
+  std::string_view name() const override { return "slowfail"; }
+  CollectStatus collect(MetricSink& out) override {
+    std::this_thread::sleep_for(400ms);
+    return out.fail("boom: device busy");
+  }
+};
+
+TEST(ScraperLifecycle, ALateCollectorsOwnErrorIsKeptAndLoggedOnce) {
+  std::vector<CollectorStatusView> listing(1);
+  listing[0].name = "slowfail";
+  listing[0].enabled = true;
+  Scraper s(1s);
+  s.set_collectors(one("slowfail", std::make_unique<SlowFailing>()), listing);
+  ::testing::internal::CaptureStderr();
+  for (int i = 0; i < 8; ++i) {
+    s.scrape(0.3);  // a 270 ms budget: every run is late
+    std::this_thread::sleep_for(150ms);
+  }
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  const auto st = s.status();
+  ASSERT_EQ(st.size(), 1u);
+  EXPECT_FALSE(st[0].last_success);
+  EXPECT_EQ(st[0].last_error, "boom: device busy");
+  EXPECT_NE(st[0].late, "");
+  auto count = [&](const std::string& what) {
+    std::size_t n = 0;
+    for (std::size_t at = 0; (at = log.find(what, at)) != std::string::npos; ++at) ++n;
+    return n;
+  };
+  EXPECT_EQ(count("boom: device busy"), 1u) << log;
+  EXPECT_LE(count("msg=\"collector failed\" collector=slowfail"), 2u) << log;
 }
 
 // A collector stuck past its deadline is kept by reloads that change it: no thread is added.

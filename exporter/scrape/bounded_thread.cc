@@ -1,0 +1,39 @@
+#include "exporter/scrape/bounded_thread.h"
+
+#include "exporter/common/logging.h"
+
+namespace virtnet {
+
+BoundedThread::~BoundedThread() {
+  if (thread_.joinable()) thread_.detach();
+}
+
+void BoundedThread::start(std::string kind, std::string name, std::function<void()> body) {
+  kind_ = std::move(kind);
+  name_ = std::move(name);
+  exit_ = std::make_shared<Exit>();
+  thread_ = std::thread([exit = exit_, body = std::move(body)] {
+    body();
+    std::lock_guard lk(exit->mu);
+    exit->done = true;
+    exit->cv.notify_all();
+  });
+}
+
+bool BoundedThread::join_until(Clock::time_point deadline) {
+  if (!thread_.joinable()) return true;
+  std::unique_lock lk(exit_->mu);
+  const bool done = exit_->cv.wait_until(lk, deadline, [&] { return exit_->done; });
+  lk.unlock();
+  if (done) {
+    thread_.join();
+    return true;
+  }
+  log_warn("did not stop in time; its thread is left to finish",
+           {{kind_, name_},
+            {"bound_ms", std::to_string(std::chrono::milliseconds(kStopBound).count())}});
+  thread_.detach();
+  return false;
+}
+
+}  // namespace virtnet
