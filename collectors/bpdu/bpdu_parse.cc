@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "exporter/sources/ethernet_frame.h"
+
 namespace virtnet::bpdu {
 
 namespace {
@@ -47,18 +49,16 @@ std::string_view reject_name(Reject r) {
   return "unknown";
 }
 
-ParseResult parse_frame(std::span<const std::uint8_t> f) {
-  if (f.size() < 14) return {Reject::kTruncated, {}};
-  const bool ieee = std::equal(std::begin(kIeee), std::end(kIeee), f.begin());
-  const bool pvst = std::equal(std::begin(kPvst), std::end(kPvst), f.begin());
+ParseResult parse_frame(std::span<const std::uint8_t> frame) {
+  const auto eth = parse_ethernet(frame);
+  if (!eth) return {Reject::kTruncated, {}};
+  const bool ieee = std::equal(std::begin(kIeee), std::end(kIeee), eth->destination.begin());
+  const bool pvst = std::equal(std::begin(kPvst), std::end(kPvst), eth->destination.begin());
   if (!ieee && !pvst) return {Reject::kNotBpdu, {}};
-  std::size_t at = 12;
-  for (int tags = 0; tags < 2 && be16(f, at) == 0x8100; ++tags) {  // PVST+ is sent tagged
-    if (f.size() < at + 6) return {Reject::kTruncated, {}};
-    at += 4;
-  }
-  if (be16(f, at) > 1500) return {Reject::kNotBpdu, {}};  // an EtherType, not an 802.3 length
-  at += 2;
+  // An 802.3 length and LLC, not an EtherType (PVST+ is sent tagged: the tags are skipped).
+  if (!eth->is_8023_length()) return {Reject::kNotBpdu, {}};
+  const auto f = eth->payload;
+  std::size_t at = 0;
   if (ieee) {
     if (f.size() < at + 3 + 4) return {Reject::kTruncated, {}};
     if (f[at] != 0x42 || f[at + 1] != 0x42 || f[at + 2] != 0x03) return {Reject::kNotBpdu, {}};

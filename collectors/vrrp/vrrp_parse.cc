@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <initializer_list>
 
+#include "exporter/sources/ethernet_frame.h"
+
 namespace virtnet::vrrp {
 
 namespace {
@@ -18,10 +20,6 @@ constexpr std::uint16_t kEtherIpv6 = 0x86dd;
 
 std::uint16_t be16(Bytes b, std::size_t at) {
   return static_cast<std::uint16_t>((b[at] << 8) | b[at + 1]);
-}
-
-bool is_vlan(std::uint16_t ethertype) {
-  return ethertype == 0x8100 || ethertype == 0x88a8 || ethertype == 0x9100;
 }
 
 // Ones' complement sum of 16-bit words (RFC 1071), folded.
@@ -196,20 +194,14 @@ std::string_view reject_name(Reject r) {
 
 ParseResult parse_frame(std::span<const std::uint8_t> frame) {
   ParseResult r;
-  if (frame.size() < 14) return {Reject::kTruncated, {}};
-  std::uint16_t ethertype = be16(frame, 12);
-  std::size_t at = 14;
-  for (int tags = 0; is_vlan(ethertype) && tags < 4; ++tags) {
-    if (frame.size() < at + 4) return {Reject::kTruncated, {}};
-    if (tags == 0) r.advert.vlan = be16(frame, at) & 0x0fff;
-    ethertype = be16(frame, at + 2);
-    at += 4;
-  }
+  const auto eth = parse_ethernet(frame);
+  if (!eth) return {Reject::kTruncated, {}};
+  if (eth->tags > 0) r.advert.vlan = eth->vlans[0];
   Carrier c{};
-  const Bytes ip = frame.subspan(at);
-  if (ethertype == kEtherIpv4 && !ip.empty() && (ip[0] >> 4) == 4) {
+  const Bytes ip = eth->payload;
+  if (eth->type_or_length == kEtherIpv4 && !ip.empty() && (ip[0] >> 4) == 4) {
     r.reject = read_ipv4(ip, c);
-  } else if (ethertype == kEtherIpv6 && !ip.empty() && (ip[0] >> 4) == 6) {
+  } else if (eth->type_or_length == kEtherIpv6 && !ip.empty() && (ip[0] >> 4) == 6) {
     r.reject = read_ipv6(ip, c);
   } else {
     r.reject = Reject::kNotVrrp;

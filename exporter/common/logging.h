@@ -1,5 +1,9 @@
 #pragma once
 
+// exporter/common/: what every layer may use and which uses nothing of the project's: logging (this
+// file), valid text for labels and logs (utf8), the parsing helpers and ParseError, the option
+// schema and ConfigError, capability needs, the version.
+
 #include <initializer_list>
 #include <string>
 #include <string_view>

@@ -1,5 +1,9 @@
 #pragma once
 
+// exporter/config/: the configuration file and the flags' collector options, checked against the
+// options every collector declares (CollectorInfo), with file:line:column errors; the YAML
+// checks shared with the web config. It may call scrape (for CollectorInfo), sources and common.
+
 #include <map>
 #include <optional>
 #include <stdexcept>

@@ -1,5 +1,9 @@
 #pragma once
 
+// exporter/findings/: the conditions an operator must act on (this table), the Prometheus rule file
+// made from it, and diagnose's evaluation and report. It reads metric families only and may call
+// common; the app and the HTTP layer call it.
+
 #include <prometheus/metric_family.h>
 
 #include <map>

@@ -1,5 +1,11 @@
 #pragma once
 
+// exporter/http/: the HTTP layer. It owns the listening socket and every connection (libmicrohttpd,
+// one event loop), request routing (http_request, pure), gzip, the landing page, and the web
+// config with what it holds: TLS material, basic auth, response headers, and its watcher. It
+// hands scrapes to the scrape layer (Scraper) and may call scrape, config, findings, sources and
+// common; nothing below it includes it: no collector sees HTTP.
+
 #include <atomic>
 #include <chrono>
 #include <memory>

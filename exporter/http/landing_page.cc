@@ -44,7 +44,14 @@ std::string render_landing_page(const std::vector<CollectorStatusView>& collecto
       const auto ago = std::chrono::duration<double>(now - c.last_time).count();
       last = fmt::format("{:.0f} s ago", ago);
       duration = fmt::format("{:.6f} s", c.last_duration_seconds);
-      result = c.last_success ? "ok" : "failed: " + html_escape(c.last_error);
+      if (c.last_success) {
+        result = "ok";
+      } else {
+        // The collector's own words, then, apart, why the scrape had no fresh result of it.
+        result =
+            "failed: " + html_escape(c.last_error.empty() ? "(no reason given)" : c.last_error);
+        if (!c.late.empty()) result += "<br>late: " + html_escape(c.late);
+      }
     }
     const std::string name = html_escape(c.name);
     // Only enabled collectors can be asked for alone; collect[] of a disabled one is a 400.

@@ -1,5 +1,12 @@
 #pragma once
 
+// exporter/scrape/: the scrape machinery. It owns the collector interface (this file: Collector,
+// Sources, CollectorInfo), the metric sink (declared families, label repair, failure reasons),
+// each collector's worker thread, the scraper (deadlines, late runs, merging, the landing page's
+// rows), the background helper for event-driven collectors, the one join deadline, the
+// exporter's own series and the capability gate. Collectors implement its interface; it may call
+// sources and common only, and never includes a collector or the HTTP layer.
+
 #include <chrono>
 #include <functional>
 #include <memory>

@@ -1,5 +1,11 @@
 #pragma once
 
+// exporter/sources/: the only code that touches the system, each part behind a small interface: a
+// re-rootable /proc, /sys or / (this file), the shared /proc walk and its stat parser, netlink
+// link and sock_diag dumps, named network namespaces (entering one, watching the directory, the
+// options every collector that uses them shares), and packet capture with the pure reader of the
+// frames it delivers. It may call common only: a source never includes a collector.
+
 #include <cstddef>
 #include <cstdint>
 #include <functional>

@@ -15,6 +15,7 @@ TEST(LandingPage, ListsCollectorsWithStatusAndEscapes) {
   v[1].name = "broken";
   v[1].enabled = v[1].has_run = true;
   v[1].last_error = "<script>x</script>";
+  v[1].late = "did not finish within the deadline";
   v[1].last_time = now;
   v[2].name = "off";
   auto html = render_landing_page(v, "/metrics", now);
@@ -22,7 +23,11 @@ TEST(LandingPage, ListsCollectorsWithStatusAndEscapes) {
                       "<td>ok</td><td>3 s ago</td><td>0.000250 s</td>"),
             std::string::npos)
       << html;
-  EXPECT_NE(html.find("failed: &lt;script&gt;x&lt;/script&gt;"), std::string::npos);
+  // Its own error, and apart the lateness.
+  EXPECT_NE(html.find("failed: &lt;script&gt;x&lt;/script&gt;<br>late: did not finish within the "
+                      "deadline"),
+            std::string::npos)
+      << html;
   EXPECT_EQ(html.find("<script>"), std::string::npos);
   EXPECT_NE(html.find("<tr><td>off</td><td>no</td><td>disabled</td>"), std::string::npos) << html;
   EXPECT_NE(html.find("href=\"/-/healthy\""), std::string::npos);
