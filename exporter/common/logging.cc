@@ -1,9 +1,9 @@
 #include "exporter/common/logging.h"
 
-#include <spdlog/sinks/stdout_sinks.h>
-#include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -16,6 +16,8 @@ namespace virtnet {
 namespace {
 
 std::atomic<LogFormat> g_format{LogFormat::kLogfmt};
+std::atomic<LogLevel> g_level{LogLevel::kInfo};
+std::mutex g_write;  // one line at a time, whole
 
 const char* level_name(LogLevel l) {
   switch (l) {
@@ -29,20 +31,6 @@ const char* level_name(LogLevel l) {
       return "error";
   }
   return "info";
-}
-
-spdlog::level::level_enum to_spdlog(LogLevel l) {
-  switch (l) {
-    case LogLevel::kDebug:
-      return spdlog::level::debug;
-    case LogLevel::kInfo:
-      return spdlog::level::info;
-    case LogLevel::kWarn:
-      return spdlog::level::warn;
-    case LogLevel::kError:
-      return spdlog::level::err;
-  }
-  return spdlog::level::info;
 }
 
 void json_string(std::string& out, std::string_view raw) {
@@ -144,25 +132,22 @@ std::string format_log_line(LogFormat format, std::string_view ts, LogLevel leve
 
 void setup_logging(LogLevel level, LogFormat format) {
   g_format = format;
-  spdlog::drop("virtnet");
-  auto logger = spdlog::stderr_logger_mt("virtnet");
-  logger->set_pattern("%v");
-  logger->set_level(to_spdlog(level));
-  logger->flush_on(spdlog::level::debug);
-  spdlog::set_default_logger(logger);
+  g_level = level;
 }
 
 void log(LogLevel level, std::string_view msg, LogFields fields) {
-  // Logging before setup_logging() (tests, early errors) still gets our format.
-  static std::once_flag defaults;
-  std::call_once(defaults, [] {
-    if (spdlog::default_logger_raw()->name() != "virtnet") {
-      setup_logging(LogLevel::kInfo, LogFormat::kLogfmt);
-    }
-  });
-  auto logger = spdlog::default_logger_raw();
-  if (!logger->should_log(to_spdlog(level))) return;
-  logger->log(to_spdlog(level), "{}", format_log_line(g_format, now_rfc3339(), level, msg, fields));
+  if (level < g_level.load()) return;
+  std::string line = format_log_line(g_format, now_rfc3339(), level, msg, fields);
+  line += '\n';
+  // Straight to fd 2, unbuffered: a line is never held back, split or interleaved with another.
+  std::lock_guard lk(g_write);
+  std::size_t done = 0;
+  while (done < line.size()) {
+    const ssize_t n = ::write(STDERR_FILENO, line.data() + done, line.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;  // stderr closed or full: the line is lost, never the exporter
+    done += static_cast<std::size_t>(n);
+  }
 }
 
 }  // namespace virtnet

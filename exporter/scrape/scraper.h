@@ -71,7 +71,7 @@ class Scraper {
   static constexpr std::chrono::seconds kStopBound = virtnet::kStopBound;
 
   explicit Scraper(std::chrono::milliseconds default_budget);
-  ~Scraper();  // stops every collector, each within kStopBound
+  ~Scraper();  // stops every collector, all within one kStopBound
 
   // Installs the enabled collectors (start-up, reload); `listing` names every known collector,
   // enabled or not, for the landing page. A slot without an instance keeps the running collector
