@@ -91,6 +91,7 @@ class ProcessCollector : public Collector {
     Counters last;                 // for the group counters
     unsigned refused = 0;          // File bits refused with EACCES: not tried again
     bool logged = false;           // a read failure was logged
+    bool parse_logged = false;     // a parse failure was logged
     // The group and qemu domain do not change while the comm does not: matched once (cmdline and
     // exe groups read a file for that), again after an exec changes the comm.
     std::string comm;
@@ -184,8 +185,8 @@ class ProcessCollector : public Collector {
     } catch (const ParseError& e) {
       read_errors_[1] += 1;
       // Counted at every scrape; logged once for the process (pid and start time).
-      if (!state.logged) {
-        state.logged = true;
+      if (!state.parse_logged) {
+        state.parse_logged = true;
         log_warn("cannot parse process file (logged once for this process)",
                  {{"collector", "process"}, {"pid", pid}, {"err", e.what()}});
       }

@@ -237,7 +237,8 @@ bool is_qemu(std::string_view comm) {
 
 std::string domain_label(std::string_view domain, std::int64_t pid, bool with_pid) {
   const std::string id = std::to_string(pid);
-  if (domain.empty()) return "pid-" + id;
+  // A nameless one is pid-N; a second of that (a qemu named "pid-N") gets its own pid as well.
+  if (domain.empty()) return with_pid ? "pid-" + id + " (pid " + id + ")" : "pid-" + id;
   if (!with_pid) return sanitize_label_value(domain);
   const std::string suffix = " (pid " + id + ")";
   return sanitize_label_value(domain, kMaxLabelValueBytes - suffix.size()) + suffix;

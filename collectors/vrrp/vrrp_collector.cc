@@ -149,6 +149,7 @@ class Captures {
     }
     s_->captured_netns = by_ns_.size() - 1;
     changed_ = true;
+    rescan_error_ = why;
     std::lock_guard lk(s_->mu);
     if (!why.empty() && why != s_->netns_error) log_warn("vrrp: namespaces", {{"err", why}});
     s_->netns_error = why;
@@ -159,8 +160,9 @@ class Captures {
     failed_ += (failed_.empty() ? "" : "; ") + ("netns " + ns + ": " + why);
     if (auto it = by_ns_.find(ns); it != by_ns_.end()) retire(it);
     watcher_.forget(ns);
+    // The last look's reasons stand beside it until the next look.
     std::lock_guard lk(s_->mu);
-    s_->netns_error = failed_;
+    s_->netns_error = rescan_error_ + (rescan_error_.empty() ? "" : "; ") + failed_;
   }
 
   std::uint64_t dropped() {
@@ -186,7 +188,8 @@ class Captures {
   NetnsWatcher watcher_;
   Map by_ns_;
   std::uint64_t retired_drops_ = 0;
-  std::string failed_;
+  std::string failed_;        // captures that failed since the last look
+  std::string rescan_error_;  // what the last look found wrong
   bool changed_ = true;
 };
 

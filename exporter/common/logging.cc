@@ -145,7 +145,14 @@ void log(LogLevel level, std::string_view msg, LogFields fields) {
   while (done < line.size()) {
     const ssize_t n = ::write(STDERR_FILENO, line.data() + done, line.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;  // stderr closed or full: the line is lost, never the exporter
+    if (n <= 0) {
+      // stderr closed or full: the rest of the line is lost, never the exporter; a line cut
+      // short is ended, so that the next one starts on its own.
+      if (done > 0) {
+        [[maybe_unused]] const ssize_t r = ::write(STDERR_FILENO, "\n", 1);
+      }
+      return;
+    }
     done += static_cast<std::size_t>(n);
   }
 }

@@ -47,10 +47,11 @@ std::string render_landing_page(const std::vector<CollectorStatusView>& collecto
       if (c.last_success) {
         result = "ok";
       } else {
-        // The collector's own words, then, apart, why the scrape had no fresh result of it.
-        result =
-            "failed: " + html_escape(c.last_error.empty() ? "(no reason given)" : c.last_error);
-        if (!c.late.empty()) result += "<br>late: " + html_escape(c.late);
+        // The collector's own words, and apart why the scrape had no fresh result of it.
+        if (!c.last_error.empty()) result = "failed: " + html_escape(c.last_error);
+        if (!c.late.empty())
+          result += (result.empty() ? "late: " : "<br>late: ") + html_escape(c.late);
+        if (result.empty()) result = "failed (no reason given)";
       }
     }
     const std::string name = html_escape(c.name);

@@ -22,6 +22,7 @@ void BoundedThread::start(std::string kind, std::string name, std::function<void
 
 bool BoundedThread::join_until(Clock::time_point deadline) {
   if (!thread_.joinable()) return true;
+  const auto start = Clock::now();
   std::unique_lock lk(exit_->mu);
   const bool done = exit_->cv.wait_until(lk, deadline, [&] { return exit_->done; });
   lk.unlock();
@@ -29,9 +30,9 @@ bool BoundedThread::join_until(Clock::time_point deadline) {
     thread_.join();
     return true;
   }
+  const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
   log_warn("did not stop in time; its thread is left to finish",
-           {{kind_, name_},
-            {"bound_ms", std::to_string(std::chrono::milliseconds(kStopBound).count())}});
+           {{kind_, name_}, {"waited_ms", std::to_string(waited.count())}});
   thread_.detach();
   return false;
 }

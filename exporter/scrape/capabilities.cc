@@ -36,6 +36,11 @@ class CapabilityGate : public Collector {
     }
   }
   void stop() override { inner_->stop(); }
+  // Passed on too: without it a wrapped collector's threads were joined only when it was freed,
+  // each against a bound of its own.
+  bool join(std::chrono::steady_clock::time_point deadline) override {
+    return inner_->join(deadline);
+  }
   CollectStatus collect(MetricSink& out) override {
     // One capget per scrape, on the collector's own thread, whose set it is. Given first, the
     // missing capability is the reason shown, not the EPERM it causes inside the collector.

@@ -24,15 +24,17 @@ CollectorWorker::CollectorWorker(std::unique_ptr<Collector> c, std::vector<Metri
   try {
     thread_.start("collector", s_->name, [s = s_] { loop(*s); });
   } catch (...) {  // no thread to be had: undo start() before the caller sees the failure
-    s_->collector->stop();
-    s_->collector->join(Clock::now() + kStopBound);
+    try {
+      s_->collector->stop();
+      s_->collector->join(Clock::now() + kStopBound);
+    } catch (...) {  // the first failure is the one to report
+    }
     throw;
   }
 }
 
 void CollectorWorker::request_stop() {
-  if (stop_requested_) return;
-  stop_requested_ = true;
+  if (stop_requested_.exchange(true)) return;
   {
     std::lock_guard lk(s_->mu);
     s_->stop = true;
@@ -46,8 +48,7 @@ void CollectorWorker::request_stop() {
 }
 
 bool CollectorWorker::join_until(Clock::time_point deadline) {
-  if (joined_) return true;
-  joined_ = true;
+  if (joined_.exchange(true)) return true;
   request_stop();
   // Stuck inside collect(): the thread owns the shared state (and the collector) and frees them
   // when the call returns; the collector's own threads are its to stop then.
@@ -118,6 +119,7 @@ void CollectorWorker::loop(Shared& s) {
     } else {
       try {
         r.status = s.collector->collect(sink);
+        if (sink.refused_undeclared()) r.status = CollectStatus::kError;
         r.families = sink.take();
         if (r.status == CollectStatus::kError) {
           r.error = sink.error();

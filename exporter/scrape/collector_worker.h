@@ -80,7 +80,7 @@ class CollectorWorker {
 
   std::shared_ptr<Shared> s_;
   BoundedThread thread_;
-  bool stop_requested_ = false, joined_ = false;
+  std::atomic<bool> stop_requested_{false}, joined_{false};
 };
 
 }  // namespace virtnet

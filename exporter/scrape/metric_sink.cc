@@ -16,7 +16,9 @@ void MetricSink::add(const MetricDef& def, double value, const Labels& labels) {
   auto it = index_.find(def.name);
   if (it == index_.end()) {
     if (declared_ && declared_->find(def.name) == declared_->end()) {
-      throw std::logic_error("metric " + std::string(def.name) + " is not declared");
+      refused_undeclared_ = true;
+      fail("metric " + std::string(def.name) + " is not declared by the collector; left out");
+      return;
     }
     families_.push_back({std::string(def.name), std::string(def.help), def.type, {}});
     it = index_.emplace(def.name, families_.size() - 1).first;
@@ -43,34 +45,26 @@ std::vector<prometheus::MetricFamily> MetricSink::take() {
 
 CollectStatus MetricSink::fail(std::string_view why) {
   if (why.empty()) why = "failed";
-  // A reason given twice (each namespace's copy of one error) is said once.
-  std::size_t at = 0;
-  while ((at = error_.find(why, at)) != std::string::npos) {
-    const std::size_t end = at + why.size();
-    if ((at == 0 || error_.compare(at - 2, 2, "; ") == 0) &&
-        (end == error_.size() || error_.compare(end, 2, "; ") == 0)) {
-      return CollectStatus::kError;
-    }
-    at = end;
-  }
-  if (error_.empty() && why.size() > kMaxErrorBytes) {  // one reason alone fills it: cut
-    error_ = why.substr(0, utf8_cut(why, kMaxErrorBytes - kTruncationMarker.size()));
-    error_ += kTruncationMarker;
-    return CollectStatus::kError;
-  }
-  const std::size_t add = why.size() + (error_.empty() ? 0 : 2);
-  if (error_.size() + add > kMaxErrorBytes) {
-    ++omitted_;
-  } else {
-    if (!error_.empty()) error_ += "; ";
+  // A reason given twice (each namespace's copy of one error) is said once, kept or not.
+  if (!reasons_.emplace(why).second) return CollectStatus::kError;
+  // Room is kept for the count of those left out ("; and N more").
+  constexpr std::size_t kRoom = kMaxErrorBytes - 32;
+  const std::size_t sep = error_.empty() ? 0 : 2;
+  if (error_.size() + sep + why.size() <= kRoom) {
+    if (sep) error_ += "; ";
     error_ += why;
+  } else if (error_.empty()) {  // one reason alone fills it: cut
+    error_ = why.substr(0, utf8_cut(why, kRoom - kTruncationMarker.size()));
+    error_ += kTruncationMarker;
+  } else {
+    ++omitted_;
   }
   return CollectStatus::kError;
 }
 
 std::string MetricSink::error() const {
   if (omitted_ == 0) return error_;
-  return error_ + (error_.empty() ? "" : "; ") + "and " + std::to_string(omitted_) + " more";
+  return error_ + "; and " + std::to_string(omitted_) + " more";
 }
 
 }  // namespace virtnet

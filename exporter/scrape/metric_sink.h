@@ -49,8 +49,8 @@ MetricNames names_of(const std::vector<MetricDef>& defs);
 class MetricSink {
  public:
   MetricSink() = default;
-  // With `declared`, emitting a family not in it is a programming error (std::logic_error, which
-  // the scraper turns into the collector's failure): what is served is what is declared.
+  // With `declared`, a family not in it is left out and is the collector's failure (a
+  // programming error: what is served is what is declared, and the docs list), the rest served.
   explicit MetricSink(const MetricNames* declared) : declared_(declared) {}
 
   void add(const MetricDef& def, double value, const Labels& labels = {});
@@ -59,9 +59,12 @@ class MetricSink {
 
   // Why the collect failed, for the landing page and the log: `return out.fail("cannot list
   // /proc: ...");`. Every reason given is kept, in order ("; " between them; a repeated one
-  // once), up to kMaxErrorBytes; those past it are counted ("; and 3 more").
+  // once), within kMaxErrorBytes in all; the distinct ones past that are counted
+  // ("; and 3 more"), and one that alone is too long is cut.
   CollectStatus fail(std::string_view why);
   std::string error() const;
+  // A family was left out because it was not declared: the run is a failure.
+  bool refused_undeclared() const { return refused_undeclared_; }
   static constexpr std::size_t kMaxErrorBytes = 1024;
 
  private:
@@ -69,7 +72,9 @@ class MetricSink {
   std::vector<prometheus::MetricFamily> families_;
   std::unordered_map<std::string, std::size_t, NameHash, std::equal_to<>> index_;
   std::string error_;
+  std::unordered_set<std::string> reasons_;  // every distinct reason given, kept or not
   std::size_t omitted_ = 0;
+  bool refused_undeclared_ = false;
 };
 
 }  // namespace virtnet

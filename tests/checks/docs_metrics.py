@@ -42,8 +42,13 @@ def table(path, heading):
             continue
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if cells[0] == "metric":
-            type_col = cells.index("type") if "type" in cells else None
+            if "type" not in cells:
+                raise SystemExit(f"{path}: a metric table under {heading} has no type column")
+            type_col = cells.index("type")
             continue
+        if type_col is None:
+            raise SystemExit(f"{path}: a table under {heading} does not start with a "
+                             "'| metric | type |' header")
         if set(cells[0]) <= set("-: "):
             continue
         for name in re.findall(r"`([a-z_][a-z0-9_]*)`", cells[0]):

@@ -15,8 +15,9 @@ Each folder may include only the folders below it:
 
 So data flows one way: http -> scrape -> collectors -> sources, and no collector includes the
 HTTP layer. Prints every include that breaks a rule and exits 1; exit 0 when there is none.
-Usage: include_direction.py SRC_DIR; with --self-test, it first checks that it refuses a tree
-with a collector including the HTTP layer and a source including a collector.
+Every header of the project's is included by its path from the source root ("exporter/...",
+"collectors/..."), so that none escapes the check. Usage: include_direction.py SRC_DIR; with
+--self-test, it first checks that it refuses each of four planted violations.
 """
 import re
 import sys
@@ -33,7 +34,7 @@ ALLOWED = {
     "exporter/sources": {"exporter/sources", "exporter/common"},
     "exporter/common": {"exporter/common"},
 }
-INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
+INCLUDE = re.compile(r'^\s*#\s*include\s+([<"])([^>"]+)[>"]')
 
 
 def layer(path: str) -> str:
@@ -75,8 +76,13 @@ def check(root: Path) -> int:
                 m = INCLUDE.match(line)
                 if not m:
                     continue
-                target = m.group(1)
-                if not (target.startswith("exporter/") or target.startswith("collectors/")):
+                quoted, target = m.group(1) == '"', m.group(2)
+                ours = target.startswith("exporter/") or target.startswith("collectors/")
+                if quoted and not ours:
+                    # Every header of ours is named from the source root, so that this check sees it.
+                    bad.append(f"{rel}:{n}: include \"{target}\" by its path from the source root")
+                    continue
+                if not ours:
                     continue  # a system or library header
                 if not allowed(rel, target):
                     bad.append(f"{rel}:{n}: {layer(rel)} may not include {target}")
@@ -100,8 +106,18 @@ def self_test() -> bool:
         (t / "collectors/x").mkdir(parents=True)
         (t / "collectors/x/x_collector.cc").write_text('#include "exporter/http/http_server.h"\n')
         (t / "exporter/sources/s.cc").write_text('#include "collectors/x/x_parse.h"\n')
-        print("self-test (two planted violations expected):")
-        return check(t) == 1
+        (t / "exporter/sources/r.cc").write_text('#include <exporter/scrape/scraper.h>\n')
+        (t / "exporter/sources/q.cc").write_text('#include "../scrape/scraper.h"\n')
+        print("self-test (four planted violations expected):")
+        import contextlib
+        import io
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            rc = check(t)
+        print(out.getvalue(), end="")
+        found = out.getvalue()
+        return rc == 1 and all(f in found for f in (
+            "x_collector.cc:1", "sources/s.cc:1", "sources/r.cc:1", "sources/q.cc:1"))
 
 
 def main() -> int:

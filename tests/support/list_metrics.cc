@@ -21,10 +21,18 @@ void print(const std::string& who, const std::vector<virtnet::MetricDef>& defs) 
 }  // namespace
 
 int main() {
-  for (const auto& info : virtnet::builtin_collectors()) print(info.name, info.metrics);
+  int rc = 0;
+  for (const auto& info : virtnet::builtin_collectors()) {
+    // A collector that declares nothing would go unchecked by its sink and its page both.
+    if (info.metrics.empty()) {
+      std::cerr << "list_metrics: collector " << info.name << " declares no metric families\n";
+      rc = 1;
+    }
+    print(info.name, info.metrics);
+  }
   print("exporter", virtnet::scrape_metric_defs());
   print("exporter", virtnet::http_metric_defs());
   print("exporter", virtnet::background_metric_defs());
   print("exporter", virtnet::self_metric_defs());
-  return 0;
+  return rc;
 }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <prometheus/text_serializer.h>
 
+#include <algorithm>
 #include <sstream>
 #include <stdexcept>
 
@@ -43,7 +44,12 @@ TEST(MetricSink, OnlyDeclaredFamiliesWithADeclaration) {
   const auto declared = names_of({kB});
   MetricSink s(&declared);
   s.add(kB, 1);
-  EXPECT_THROW(s.add(kA, 1), std::logic_error);
+  s.add(kA, 1);  // left out, and the run's failure; the rest is served
+  EXPECT_TRUE(s.refused_undeclared());
+  EXPECT_EQ(s.error(), "metric a_total is not declared by the collector; left out");
+  const auto f = s.take();
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].name, "b");
   MetricSink open;  // no declaration: unchecked (the framework's own sinks, unit tests)
   open.add(kA, 1);
 }
@@ -59,11 +65,20 @@ TEST(MetricSink, FailureReasonsAppendBounded) {
   s.fail("namespace a");  // a prefix of an earlier one is another reason
   EXPECT_EQ(s.error(),
             "namespace a: netlink error Permission denied; namespace b: gone wrong; namespace a");
+  MetricSink tail;  // a reason that is the end of an earlier one, at its start or not
+  tail.fail("ab");
+  tail.fail("b");
+  tail.fail("a");
+  EXPECT_EQ(tail.error(), "ab; b; a");
   for (int i = 0; i < 200; ++i) s.fail("reason number " + std::to_string(i));
+  for (int i = 0; i < 200; ++i) s.fail("reason number " + std::to_string(i));  // repeats: once
   const auto e = s.error();
-  EXPECT_LE(e.size(), MetricSink::kMaxErrorBytes + 20);
+  EXPECT_LE(e.size(), MetricSink::kMaxErrorBytes);
   EXPECT_NE(e.find("reason number 0"), std::string::npos);
-  EXPECT_NE(e.find(" more"), std::string::npos);
+  // Every distinct reason is either said or counted, each once.
+  const auto kept = static_cast<std::size_t>(std::count(e.begin(), e.end(), ';'));
+  const auto more = std::stoul(e.substr(e.rfind("and ") + 4));
+  EXPECT_EQ(kept + more, 203u) << e;  // the 3 reasons before and the 200
   EXPECT_EQ(e.find("reason number 199"), std::string::npos);
   MetricSink big;
   big.fail(std::string(5000, 'x'));

@@ -1,11 +1,13 @@
 #include "exporter/scrape/scraper.h"
 
 #include <gtest/gtest.h>
+#include <linux/capability.h>
 
 #include <atomic>
 #include <thread>
 
 #include "exporter/scrape/background.h"
+#include "exporter/scrape/capabilities.h"
 #include "tests/support/test_collectors.h"
 #include "tests/unit/fixture.h"
 
@@ -460,7 +462,12 @@ class StuckBackground : public Collector {
 TEST(ScraperLifecycle, StuckBackgroundThreadsStopWithinOneBound) {
   Scraper s(1s);
   std::vector<CollectorSlot> v;
-  for (auto n : {"b1", "b2", "b3", "b4"}) v.push_back({n, std::make_unique<StuckBackground>(n)});
+  for (auto n : {"b1", "b2"}) v.push_back({n, std::make_unique<StuckBackground>(n)});
+  // Wrapped as the capture collectors are (they need CAP_NET_RAW): the gate passes join() on.
+  for (auto n : {"b3", "b4"}) {
+    v.push_back({n, gate_on_capabilities(std::make_unique<StuckBackground>(n),
+                                         {{CAP_NET_RAW, "to capture"}})});
+  }
   s.set_collectors(std::move(v), {});
   s.scrape(std::nullopt);
   const auto t0 = Scraper::Clock::now();
