@@ -257,6 +257,8 @@ int run_exporter(int argc, char** argv, const std::vector<CollectorInfo>& regist
     config = load_config(registry, flags.config_file, flags.overrides);
     built = build_collectors(registry, config, sources);
     if (flags.config_check) {
+      // What the server would refuse at start is refused here too.
+      check_http_options(flags.http);
       // Otherwise the HTTP server loads it, once, and keeps watching it.
       if (!flags.http.web_config_file.empty()) load_web_state(flags.http.web_config_file);
       std::cout << "configuration OK\n";

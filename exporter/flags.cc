@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 #include <ostream>
+#include <tuple>
 
 #include "exporter/common/version.h"
 
@@ -13,7 +14,8 @@ namespace {
 
 // Flags given as text, converted once CLI11 has parsed them all.
 struct Texts {
-  std::string level = "info", format = "logfmt", timeout = "10s", idle = "10s";
+  std::string level = "info", format = "logfmt", timeout = "10s", idle = "10s", handshake = "5s";
+  std::string login_window = "1m";
   std::string watch = "10s", output = "text";
   bool version = false;
 };
@@ -28,7 +30,8 @@ struct CollectorFlags {
 
 void add_server_flags(CLI::App& app, Flags& f, Texts& t) {
   app.add_option("--web.listen-address", f.http.listen_address,
-                 "Address to listen on, HOST:PORT or :PORT (IPv4).")
+                 "Address to listen on: HOST:PORT, [IPV6]:PORT, or :PORT for every address, "
+                 "IPv6 and IPv4 (IPv4 only where the kernel has no IPv6).")
       ->capture_default_str();
   app.add_option("--web.telemetry-path", f.http.telemetry_path,
                  "Path under which to expose metrics.")
@@ -47,6 +50,18 @@ void add_server_flags(CLI::App& app, Flags& f, Texts& t) {
       ->check(CLI::Range(0, 4096));
   app.add_option("--web.idle-timeout", t.idle,
                  "Close a connection silent this long (reading a request, or kept alive).")
+      ->capture_default_str();
+  app.add_option("--web.tls-handshake-timeout", t.handshake,
+                 "With TLS: close a connection whose handshake has not finished this long after "
+                 "its accept.")
+      ->capture_default_str();
+  app.add_option("--web.login-failures-per-ip", f.http.login_failures_per_ip,
+                 "With basic auth: refuse an address this many failed logins within "
+                 "--web.login-failure-window at once, without a bcrypt (0: no limit).")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000000));
+  app.add_option("--web.login-failure-window", t.login_window,
+                 "The window of --web.login-failures-per-ip.")
       ->capture_default_str();
   app.add_option("--web.config.file", f.http.web_config_file,
                  "exporter-toolkit web-config.yml: TLS, basic auth, response headers; "
@@ -140,12 +155,16 @@ std::string apply_texts(const Texts& t, const CollectorFlags& c, Flags& f) {
   } catch (const std::invalid_argument& e) {
     return std::string("--scrape.timeout: ") + e.what();
   }
-  try {
-    // libmicrohttpd counts in whole seconds: round up, at least 1.
-    const auto ms = parse_duration(t.idle).count();
-    f.http.idle_timeout = std::chrono::seconds((ms + 999) / 1000);
-  } catch (const std::invalid_argument& e) {
-    return std::string("--web.idle-timeout: ") + e.what();
+  // libmicrohttpd counts in whole seconds: round up, at least 1.
+  for (auto [text, flag, out] :
+       {std::tuple{&t.idle, "--web.idle-timeout", &f.http.idle_timeout},
+        std::tuple{&t.handshake, "--web.tls-handshake-timeout", &f.http.tls_handshake_timeout},
+        std::tuple{&t.login_window, "--web.login-failure-window", &f.http.login_failure_window}}) {
+    try {
+      *out = std::chrono::seconds((parse_duration(*text).count() + 999) / 1000);
+    } catch (const std::invalid_argument& e) {
+      return std::string(flag) + ": " + e.what();
+    }
   }
   f.log_level = t.level == "debug"   ? LogLevel::kDebug
                 : t.level == "warn"  ? LogLevel::kWarn

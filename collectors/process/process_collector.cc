@@ -16,7 +16,6 @@
 #include "collectors/qemu/qemu_parse.h"
 #include "exporter/common/logging.h"
 #include "exporter/common/parse_error.h"
-#include "exporter/common/utf8.h"
 #include "exporter/sources/proc_pid_parse.h"
 #include "exporter/sources/proc_walk.h"
 

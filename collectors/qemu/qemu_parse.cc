@@ -3,7 +3,7 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
-#include "exporter/common/utf8.h"
+#include "exporter/common/label_value.h"
 
 namespace virtnet::qemu {
 
@@ -159,16 +159,19 @@ Cmdline parse_cmdline(std::string_view cmdline) {
   const auto args = split_args(cmdline);
   for (std::size_t a = 0; a + 1 < args.size(); ++a) {
     const std::string_view opt = args[a], v = args[a + 1];
+    // Names that become labels are kept bounded (the state of each qemu holds them).
     if (opt == "-name") {
-      c.domain = name_value(v);
+      c.domain = bound_label_input(name_value(v));
     } else if (opt == "-uuid") {
-      c.uuid = std::string(v);
+      c.uuid = bound_label_input(v);
     } else if (opt == "-netdev") {
       std::optional<Netdev> n;
       if (v.size() <= kMaxNetdevBytes) {
         n = !v.empty() && v.front() == '{' ? parse_json_netdev(v) : parse_legacy_netdev(v);
       }
       if (n) {
+        n->id = bound_label_input(n->id);
+        n->type = bound_label_input(n->type);
         c.netdevs.push_back(std::move(*n));
       } else {
         ++c.malformed;
@@ -239,9 +242,11 @@ std::string domain_label(std::string_view domain, std::int64_t pid, bool with_pi
   const std::string id = std::to_string(pid);
   // A nameless one is pid-N; a second of that (a qemu named "pid-N") gets its own pid as well.
   if (domain.empty()) return with_pid ? "pid-" + id + " (pid " + id + ")" : "pid-" + id;
-  if (!with_pid) return sanitize_label_value(domain);
-  const std::string suffix = " (pid " + id + ")";
-  return sanitize_label_value(domain, kMaxLabelValueBytes - suffix.size()) + suffix;
+  // Raw, for the sink to repair once; bounded, since it is kept between scrapes. A long name's
+  // repair is cut and ends with its hash, which covers the suffix: the two still differ.
+  std::string label = bound_label_input(domain);
+  if (with_pid) label += " (pid " + id + ")";
+  return label;
 }
 
 }  // namespace virtnet::qemu

@@ -19,8 +19,10 @@ struct Netdev {
 };
 
 struct Cmdline {
-  std::string domain;  // -name guest=NAME (libvirt), or -name NAME; ",," is an escaped comma
-  std::string uuid;    // -uuid
+  // -name guest=NAME (libvirt), or -name NAME; ",," is an escaped comma. This, the UUID and the
+  // netdevs' id and type are bounded (bound_label_input): they become labels.
+  std::string domain;
+  std::string uuid;  // -uuid
   std::vector<Netdev> netdevs;
   std::size_t malformed = 0;  // -netdev values that could not be read (logged once, counted)
 };
@@ -38,9 +40,9 @@ Cmdline parse_cmdline(std::string_view cmdline);
 bool is_qemu(std::string_view comm);
 
 // The `domain` label of a qemu, the same in every collector that names one: its -name, or
-// "pid-N" without one, made a valid label value. With `with_pid` (a second qemu of the same
-// name), " (pid N)" is appended after the name is cut to leave it room, so that two long
-// identical names still give two labels.
+// "pid-N" without one, bounded (bound_label_input) but not yet repaired: the sink does that. With
+// `with_pid` (a second qemu of the same name) " (pid N)" is appended, so that two qemu of one
+// name, however long, give two labels.
 std::string domain_label(std::string_view domain, std::int64_t pid, bool with_pid);
 
 // What a thread of a qemu started with debug-threads=on does, from its comm.

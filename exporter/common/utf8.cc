@@ -1,7 +1,5 @@
 #include "exporter/common/utf8.h"
 
-#include <algorithm>
-
 namespace virtnet {
 
 namespace {
@@ -75,28 +73,6 @@ std::size_t utf8_cut(std::string_view s, std::size_t max_bytes) {
   // Step back over continuation bytes to the start of the character that does not fit.
   while (i > 0 && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) --i;
   return i;
-}
-
-bool is_clean_label_value(std::string_view s, std::size_t max_bytes) {
-  if (s.size() > max_bytes) return false;
-  for (unsigned char c : s) {
-    if (is_control(c)) return false;
-  }
-  return valid_utf8_prefix(s) == s.size();
-}
-
-std::string sanitize_label_value(std::string_view s, std::size_t max_bytes) {
-  max_bytes = std::min(max_bytes, kMaxLabelValueBytes);
-  if (is_clean_label_value(s, max_bytes)) return std::string(s);
-  std::string out;
-  // A repair never shortens text, so no byte past the cap can survive it: repair only those up to
-  // the cap (a 131 KB name costs no more than a short one). A character split by that bound
-  // becomes U+FFFD beyond the cut below.
-  append_utf8_repaired(out, s.substr(0, max_bytes + 1), true);
-  if (s.size() <= max_bytes && out.size() <= max_bytes) return out;
-  out.resize(utf8_cut(out, max_bytes - kTruncationMarker.size()));
-  out += kTruncationMarker;
-  return out;
 }
 
 }  // namespace virtnet

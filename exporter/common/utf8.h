@@ -7,8 +7,8 @@
 namespace virtnet {
 
 // Text from outside (process, domain and interface names, paths, file contents) may hold any
-// bytes. Prometheus rejects a whole scrape over one label value that is not valid UTF-8, and log
-// collectors choke on it too: everything that leaves the exporter goes through these.
+// bytes; log collectors choke on lines that are not UTF-8, and the landing page must show valid
+// text: what leaves the exporter as text goes through these.
 
 // The length of the longest prefix of `s` that is valid UTF-8 (shortest form, no surrogates,
 // at most U+10FFFF).
@@ -23,18 +23,9 @@ void append_utf8_repaired(std::string& out, std::string_view s, bool replace_con
 // does not end inside a character.
 std::size_t utf8_cut(std::string_view s, std::size_t max_bytes);
 
-// Label values are capped: a 131 KB qemu -name made 39 MB scrapes. The cap is in bytes, the cut
-// falls on a character boundary and is marked with U+2026 (inside the cap).
-inline constexpr std::size_t kMaxLabelValueBytes = 256;
+// Marks text cut to a bound (a failure reason, a quoted line).
 inline constexpr std::string_view kTruncationMarker = "\xE2\x80\xA6";  // U+2026 HORIZONTAL ELLIPSIS
 
-// What a label value from outside becomes: valid UTF-8, control characters replaced (a name
-// with a newline or an escape sequence is never meaningful in a legend), at most
-// kMaxLabelValueBytes. Escaping for the text format is the serializer's. Idempotent.
-// `max_bytes` (at most kMaxLabelValueBytes) leaves room for a suffix the caller appends.
-std::string sanitize_label_value(std::string_view s, std::size_t max_bytes = kMaxLabelValueBytes);
-
-// True when `s` is already what sanitize_label_value would make of it (the common case: no copy).
-bool is_clean_label_value(std::string_view s, std::size_t max_bytes = kMaxLabelValueBytes);
+// Label values are repaired without loss elsewhere: exporter/common/label_value.h.
 
 }  // namespace virtnet

@@ -13,8 +13,6 @@ namespace virtnet {
 
 namespace {
 
-constexpr std::size_t kCacheCap = 1024;
-
 // crypt_rn with its scratch on the heap (struct crypt_data is 32 KiB). Empty on failure.
 std::string bcrypt_hash(const std::string& password, const std::string& setting) {
   auto data = std::make_unique<crypt_data>();
@@ -48,32 +46,51 @@ bool constant_time_equal(const std::string& a, const std::string& b) {
 
 BasicAuth::BasicAuth(std::map<std::string, std::string> users) : users_(std::move(users)) {
   // The highest cost among the users: an unknown user takes as long as the slowest known one.
-  int cost = 4;
-  for (const auto& [u, h] : users_) cost = std::max(cost, bcrypt_cost(h).value_or(cost));
-  char setting[CRYPT_GENSALT_OUTPUT_SIZE];
-  if (!crypt_gensalt_rn("$2b$", static_cast<unsigned long>(cost), nullptr, 0, setting,
-                        sizeof setting)) {
-    throw std::runtime_error("cannot make a bcrypt salt for the decoy hash");
-  }
-  decoy_ = bcrypt_hash("virtnet decoy password", setting);
-  if (decoy_.empty()) throw std::runtime_error("cannot compute the decoy bcrypt hash");
+  for (const auto& [u, h] : users_) decoy_cost_ = std::max(decoy_cost_, bcrypt_cost(h).value_or(4));
 }
 
-bool BasicAuth::check(const std::string& user, const std::string& password) {
+const std::string& BasicAuth::decoy() {
+  std::call_once(decoy_once_, [this] {
+    char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+    if (crypt_gensalt_rn("$2b$", static_cast<unsigned long>(decoy_cost_), nullptr, 0, setting,
+                         sizeof setting)) {
+      decoy_ = bcrypt_hash("virtnet decoy password", setting);
+    }
+  });
+  return decoy_;
+}
+
+bool BasicAuth::lookup(const std::string& user, const std::string& password) {
+  auto it = users_.find(user);
+  if (it == users_.end()) return false;  // never cached: only successes are
+  const std::string key = cache_key(user, it->second, password);
+  if (key.empty()) return false;
+  std::lock_guard lk(mu_);
+  auto c = cache_.find(key);
+  if (c == cache_.end()) return false;
+  lru_.splice(lru_.end(), lru_, c->second);
+  return true;
+}
+
+bool BasicAuth::verify(const std::string& user, const std::string& password) {
   auto it = users_.find(user);
   const bool known = it != users_.end();
-  const std::string& hash = known ? it->second : decoy_;
-  const std::string key = cache_key(user, hash, password);
-  std::lock_guard lk(mu_);
-  if (!key.empty()) {
-    if (auto c = cache_.find(key); c != cache_.end()) return c->second;
-  }
+  const std::string& hash = known ? it->second : decoy();
+  // No decoy to be had (libxcrypt refused the setting): an unknown user is refused all the same.
+  if (hash.empty()) return false;
   const bool ok = constant_time_equal(bcrypt_hash(password, hash), hash) && known;
-  if (!key.empty()) {
-    if (cache_.size() >= kCacheCap) cache_.clear();
-    cache_.emplace(key, ok);
+  if (!ok) return false;
+  const std::string key = cache_key(user, hash, password);
+  if (key.empty()) return true;
+  std::lock_guard lk(mu_);
+  if (cache_.count(key)) return true;
+  if (cache_.size() >= kCacheCap) {
+    cache_.erase(lru_.front());
+    lru_.pop_front();
   }
-  return ok;
+  lru_.push_back(key);
+  cache_.emplace(key, std::prev(lru_.end()));
+  return true;
 }
 
 std::size_t BasicAuth::cache_size() const {

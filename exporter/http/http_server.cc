@@ -1,9 +1,12 @@
 #include "exporter/http/http_server.h"
 
+#include <arpa/inet.h>
 #include <microhttpd.h>
+#include <netinet/in.h>
 #include <prometheus/text_serializer.h>
 #include <unistd.h>
 
+#include <climits>
 #include <condition_variable>
 #include <cstdarg>
 #include <cstdio>
@@ -22,6 +25,7 @@
 #include "exporter/http/http_request.h"
 #include "exporter/http/landing_page.h"
 #include "exporter/http/listen_address.h"
+#include "exporter/http/login_gate.h"
 #include "exporter/http/tls_material.h"
 #include "exporter/http/web_config_watch.h"
 #include "exporter/scrape/metric_sink.h"
@@ -42,6 +46,17 @@ constexpr auto kConnectionsRefused = MetricDef::counter(
 constexpr auto kUnauthorized =
     MetricDef::counter("virtnet_http_requests_unauthorized_total",
                        "HTTP requests answered 401: no, or wrong, basic-auth credentials.");
+constexpr auto kLoginsRefused = MetricDef::counter(
+    "virtnet_http_logins_refused_total",
+    "Logins answered 429 without a bcrypt: from an address with too many recent failures "
+    "(throttled), or while the bcrypt queue was full (queue_full).");
+constexpr auto kHandshakeTimeouts =
+    MetricDef::counter("virtnet_http_tls_handshake_timeouts_total",
+                       "TLS connections closed because their handshake did not finish within "
+                       "--web.tls-handshake-timeout.");
+constexpr auto kTlsRefused = MetricDef::counter(
+    "virtnet_http_tls_sessions_refused_total",
+    "TLS connections refused before their handshake: the session's policy could not be applied.");
 
 constexpr const char* kText = "text/plain; charset=utf-8";
 constexpr const char* kExposition = "text/plain; version=0.0.4; charset=utf-8";
@@ -67,19 +82,45 @@ struct Request {
   std::string body;
 };
 
-// Work for the pool: a scrape, or any request while basic auth is on (bcrypt is too slow for the
-// event-loop thread).
+// Work for the pool: a scrape.
 struct Job {
   Request* req = nullptr;
   MHD_Connection* conn = nullptr;
-  Route route = Route::kMetrics;
   std::string query;
   std::optional<double> timeout;
   bool gzip = false;  // the scraper accepts it (Prometheus always does)
-  bool check_auth = false;
-  std::string user;
-  std::string password;
 };
+
+// What is kept for each connection (libmicrohttpd's socket context), from accept to close.
+struct ConnState {
+  std::chrono::steady_clock::time_point accepted = std::chrono::steady_clock::now();
+  gnutls_session_t tls = nullptr;  // attached to its TLS material (tls_attach)
+  bool requested = false;          // a request arrived: the handshake, if any, is done
+};
+
+// The client's address as the login limits count it: IPv4 as is (an IPv4-mapped IPv6 address
+// too), IPv6 by its /64, the block one host is usually given.
+std::string client_key(MHD_Connection* conn) {
+  const auto* info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  if (!info || !info->client_addr) return "?";
+  char buf[INET6_ADDRSTRLEN] = {};
+  const sockaddr* sa = info->client_addr;
+  if (sa->sa_family == AF_INET) {
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(sa)->sin_addr, buf, sizeof buf);
+    return buf;
+  }
+  if (sa->sa_family == AF_INET6) {
+    in6_addr a = reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr;
+    if (IN6_IS_ADDR_V4MAPPED(&a)) {
+      inet_ntop(AF_INET, &a.s6_addr[12], buf, sizeof buf);
+      return buf;
+    }
+    std::fill(a.s6_addr + 8, a.s6_addr + 16, 0);
+    inet_ntop(AF_INET6, &a, buf, sizeof buf);
+    return std::string(buf) + "/64";
+  }
+  return "?";
+}
 
 // A response other than a scrape's.
 struct Page {
@@ -89,7 +130,8 @@ struct Page {
 };
 
 MHD_Result respond(MHD_Connection* conn, const Request* req, unsigned status, const char* type,
-                   std::string body, const char* allow = nullptr, const char* encoding = nullptr) {
+                   std::string body, const char* allow = nullptr, const char* encoding = nullptr,
+                   const char* retry_after = nullptr) {
   auto* owned = new std::string(std::move(body));
   MHD_Response* r = MHD_create_response_from_buffer_with_free_callback_cls(
       owned->size(), owned->data(), [](void* p) { delete static_cast<std::string*>(p); }, owned);
@@ -101,6 +143,7 @@ MHD_Result respond(MHD_Connection* conn, const Request* req, unsigned status, co
   MHD_add_response_header(r, "Cache-Control", "no-store");
   if (allow) MHD_add_response_header(r, "Allow", allow);
   if (encoding) MHD_add_response_header(r, "Content-Encoding", encoding);
+  if (retry_after) MHD_add_response_header(r, "Retry-After", retry_after);
   // The body depends on Accept-Encoding (for caches in between).
   if (std::strcmp(type, kExposition) == 0) MHD_add_response_header(r, "Vary", "Accept-Encoding");
   if (req && req->challenge) {
@@ -139,25 +182,38 @@ void mhd_log(void*, const char* fmt, va_list ap) {
 }  // namespace
 
 const std::vector<MetricDef>& http_metric_defs() {
-  static const std::vector<MetricDef> defs = {kConnections, kConnectionsLimit, kConnectionsRefused,
-                                              kUnauthorized};
+  static const std::vector<MetricDef> defs = {kConnections,  kConnectionsLimit, kConnectionsRefused,
+                                              kUnauthorized, kLoginsRefused,    kHandshakeTimeouts,
+                                              kTlsRefused};
   return defs;
 }
 
 struct HttpServer::Impl {
-  Impl(const HttpOptions& o, Scraper& s) : opts(o), scraper(s) {}
+  Impl(const HttpOptions& o, Scraper& s) : opts(o), scraper(s), gate(gate_limits(o)) {}
+
+  static LoginGate::Limits gate_limits(const HttpOptions& o) {
+    LoginGate::Limits l;
+    l.failures = o.login_failures_per_ip > 0 ? o.login_failures_per_ip : INT_MAX;
+    l.window = o.login_failure_window;
+    return l;
+  }
 
   const HttpOptions opts;
   Scraper& scraper;
   std::atomic<bool> ready{false};
   int port = 0;
+  bool tls = false;
   MHD_Daemon* daemon = nullptr;
   // Polled on the event-loop thread only; requests carry the snapshot they started with.
   std::unique_ptr<WebConfigWatcher> web;
-  // Counted on the event-loop thread, read by scrapes.
+  LoginGate gate;
+  const std::string retry_after = std::to_string(opts.login_failure_window.count());
+  // Counted on the event-loop thread (and the gate's), read by scrapes.
   std::atomic<int> open_connections{0};
   std::atomic<std::uint64_t> refused_connections{0};
   std::atomic<std::uint64_t> unauthorized{0};
+  std::atomic<std::uint64_t> handshake_timeouts{0};
+  std::atomic<std::uint64_t> tls_refused{0};
 
   std::mutex mu;
   std::condition_variable cv;
@@ -177,17 +233,46 @@ struct HttpServer::Impl {
     return MHD_YES;
   }
 
-  // With TLS, called before the first byte of the handshake is read: the session gets the
-  // versions and client-certificate policy of the web configuration as it is now.
-  static void on_connection(void* cls, MHD_Connection* conn, void**,
+  // Called when a connection is accepted (before the first byte of a TLS handshake is read) and
+  // when it closes. A TLS session gets the material of the web configuration as it is now, for
+  // its whole life, and the handshake timeout until its first request.
+  static void on_connection(void* cls, MHD_Connection* conn, void** socket_context,
                             MHD_ConnectionNotificationCode c) {
     auto* self = static_cast<Impl*>(cls);
-    self->open_connections.fetch_add(c == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
-    if (c != MHD_CONNECTION_NOTIFY_STARTED || !self->web || !self->web->tls()) return;
-    self->web->poll();
+    if (c == MHD_CONNECTION_NOTIFY_STARTED) {
+      self->open_connections.fetch_add(1);
+      auto* cs = new ConnState;
+      *socket_context = cs;
+      if (self->tls) self->start_tls(conn, *cs);
+      return;
+    }
+    self->open_connections.fetch_sub(1);
+    auto* cs = static_cast<ConnState*>(*socket_context);
+    *socket_context = nullptr;
+    if (!cs) return;
+    if (cs->tls) tls_detach(cs->tls);
+    if (self->tls && !cs->requested &&
+        std::chrono::steady_clock::now() - cs->accepted >= self->opts.tls_handshake_timeout) {
+      self->handshake_timeouts.fetch_add(1);
+    }
+    delete cs;
+  }
+
+  void start_tls(MHD_Connection* conn, ConnState& cs) {
+    const auto state = web->poll();
     const auto* info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-    if (!info || !tls_prepare_session(static_cast<gnutls_session_t>(info->tls_session))) {
-      log_debug("http server", {{"detail", "cannot prepare the TLS session"}});
+    auto* session = info ? static_cast<gnutls_session_t>(info->tls_session) : nullptr;
+    if (session && tls_attach(session, state->tls)) {
+      cs.tls = session;
+    } else {
+      // Refused, never served: a session that is not attached gets no certificate, so its
+      // handshake fails (the connection is closed), whatever libmicrohttpd's defaults are.
+      tls_refused.fetch_add(1);
+      log_debug("http server", {{"detail", "cannot prepare the TLS session; refusing it"}});
+    }
+    if (opts.tls_handshake_timeout < opts.idle_timeout) {
+      MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT,
+                                static_cast<unsigned>(opts.tls_handshake_timeout.count()));
     }
   }
 
@@ -196,11 +281,31 @@ struct HttpServer::Impl {
     m.add(kConnections, open_connections.load());
     m.add(kConnectionsLimit, opts.max_connections);
     m.add(kConnectionsRefused, static_cast<double>(refused_connections.load()));
-    if (web) m.add(kUnauthorized, static_cast<double>(unauthorized.load()));
+    if (web) {
+      m.add(kUnauthorized, static_cast<double>(unauthorized.load()));
+      m.add(kLoginsRefused, static_cast<double>(gate.throttled_total()), {{"reason", "throttled"}});
+      m.add(kLoginsRefused, static_cast<double>(gate.shed_total()), {{"reason", "queue_full"}});
+    }
+    if (tls) {
+      m.add(kHandshakeTimeouts, static_cast<double>(handshake_timeouts.load()));
+      m.add(kTlsRefused, static_cast<double>(tls_refused.load()));
+    }
     for (auto& f : m.take()) out.push_back(std::move(f));
   }
 
-  static void* on_uri(void*, const char* uri, MHD_Connection*) {
+  // The request line has arrived: a TLS handshake is done, so the connection is held to the idle
+  // timeout from now on.
+  static void* on_uri(void* cls, const char* uri, MHD_Connection* conn) {
+    auto* self = static_cast<Impl*>(cls);
+    const auto* info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    auto* cs = info ? static_cast<ConnState*>(info->socket_context) : nullptr;
+    if (cs && !cs->requested) {
+      cs->requested = true;
+      if (self->tls && self->opts.tls_handshake_timeout < self->opts.idle_timeout) {
+        MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT,
+                                  static_cast<unsigned>(self->opts.idle_timeout.count()));
+      }
+    }
     auto* r = new Request;
     r->raw_target = uri ? uri : "";
     return r;
@@ -240,6 +345,7 @@ struct HttpServer::Impl {
       *upload_size = 0;
       return MHD_YES;
     }
+    if (req->web && req->web->auth) return self->authenticate(conn, req, r, target.query);
     return self->serve(conn, req, r, target.query);
   }
 
@@ -261,27 +367,98 @@ struct HttpServer::Impl {
     return {404, kText, "404 page not found\n"};
   }
 
-  MHD_Result serve(MHD_Connection* conn, Request* req, Route r, std::string_view query) {
+  // Every path is behind basic auth when the web config has users, as in Prometheus' own web
+  // config (exporter-toolkit wraps every handler; /-/healthy included). A login known good is
+  // served at once, on this thread; any other costs a bcrypt on the login gate, unless its
+  // address failed too often lately or the gate's queue is full: then 429 at once.
+  MHD_Result authenticate(MHD_Connection* conn, Request* req, Route r, std::string_view query) {
+    char* password = nullptr;
+    char* user = MHD_basic_auth_get_username_password(conn, &password);
+    std::string u = user ? user : "", p = password ? password : "";
+    MHD_free(user);
+    MHD_free(password);
+    if (!u.empty() || !p.empty()) {
+      if (req->web->auth->lookup(u, p)) return serve(conn, req, r, query);
+    } else {
+      // No credentials at all: no bcrypt needed to refuse them.
+      unauthorized.fetch_add(1);
+      req->challenge = true;
+      return respond(conn, req, 401, kText, "401 Unauthorized\n");
+    }
+    const std::string client = client_key(conn);
+    if (gate.throttled(client)) {
+      return respond(conn, req, 429, kText, "429 too many failed logins from this address\n",
+                     nullptr, nullptr, retry_after.c_str());
+    }
+    Job job = scrape_job(conn, req, query);
+    const bool queued = gate.submit(
+        req->web->auth, client, std::move(u), std::move(p),
+        [&] {
+          req->queued = true;
+          MHD_suspend_connection(conn);
+        },
+        [this, r, job = std::move(job)](bool ok, bool shutting_down) mutable {
+          checked(std::move(job), r, ok, shutting_down);
+        });
+    if (!queued) {
+      return respond(conn, req, 429, kText, "429 too many logins being checked; retry\n", nullptr,
+                     nullptr, "1");
+    }
+    return MHD_YES;
+  }
+
+  // A login checked by the gate (on its thread): refused, or served as if it had been known good.
+  void checked(Job job, Route r, bool ok, bool shutting_down) {
+    Request* req = job.req;
+    if (shutting_down) {
+      finish(job, 503, kText, "shutting down\n");
+    } else if (!ok) {
+      unauthorized.fetch_add(1);
+      req->challenge = true;
+      finish(job, 401, kText, "401 Unauthorized\n");
+    } else if (r != Route::kMetrics) {
+      auto p = page(r);
+      finish(job, p.status, p.type, std::move(p.body));
+    } else {
+      std::unique_lock lk(mu);
+      if (stopping) {
+        lk.unlock();
+        finish(job, 503, kText, "shutting down\n");
+        return;
+      }
+      queue.push_back(std::move(job));
+      lk.unlock();
+      cv.notify_one();
+    }
+  }
+
+  // Answers a suspended request from another thread, and resumes its connection.
+  static void finish(Job& job, unsigned status, const char* type, std::string body) {
+    job.req->status = status;
+    job.req->content_type = type;
+    job.req->body = std::move(body);
+    job.req->answered = true;
+    MHD_resume_connection(job.conn);
+  }
+
+  static Job scrape_job(MHD_Connection* conn, Request* req, std::string_view query) {
     Job job;
     job.req = req;
     job.conn = conn;
-    job.route = r;
     job.query = query;
-    job.check_auth = req->web && req->web->auth;
-    if (job.check_auth) {
-      char* password = nullptr;
-      char* user = MHD_basic_auth_get_username_password(conn, &password);
-      if (user) job.user = user;
-      if (password) job.password = password;
-      MHD_free(user);
-      MHD_free(password);
-    } else if (r != Route::kMetrics) {
-      auto p = page(r);
-      return respond(conn, req, p.status, p.type, std::move(p.body));
-    }
     job.timeout = scrape_timeout_header(conn);
     const char* ae = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Encoding");
     job.gzip = ae != nullptr && accepts_gzip(ae);
+    return job;
+  }
+
+  // An authorized request: a page at once, a scrape to the pool.
+  MHD_Result serve(MHD_Connection* conn, Request* req, Route r, std::string_view query) {
+    if (r != Route::kMetrics) {
+      auto p = page(r);
+      return respond(conn, req, p.status, p.type, std::move(p.body));
+    }
+    Job job = scrape_job(conn, req, query);
     {
       // Suspended before the job is visible to the pool, which may resume it at once; under
       // `mu`, so that no job is queued once the destructor has set `stopping`.
@@ -351,19 +528,7 @@ struct HttpServer::Impl {
   void run(Job& job) {
     Request* req = job.req;
     try {
-      if (job.check_auth && !req->web->auth->check(job.user, job.password)) {
-        unauthorized.fetch_add(1);
-        req->status = 401;
-        req->challenge = true;
-        req->body = "401 Unauthorized\n";
-      } else if (job.route != Route::kMetrics) {
-        auto p = page(job.route);
-        req->status = p.status;
-        req->content_type = p.type;
-        req->body = std::move(p.body);
-      } else {
-        scrape(job);
-      }
+      scrape(job);
     } catch (const std::exception& e) {
       log_error("scrape failed", {{"err", e.what()}});
       req->status = 500;
@@ -373,17 +538,14 @@ struct HttpServer::Impl {
       req->status = 500;
       req->body = "scrape failed\n";
     }
-    job.password.clear();
     req->answered = true;
     MHD_resume_connection(job.conn);
   }
 };
 
-HttpServer::HttpServer(const HttpOptions& opts, Scraper& scraper)
-    : impl_(std::make_unique<Impl>(opts, scraper)) {
-  ListenAddress addr;
+void check_http_options(const HttpOptions& opts) {
   try {
-    addr = parse_listen_address(opts.listen_address);
+    parse_listen_address(opts.listen_address);
   } catch (const std::invalid_argument& e) {
     throw std::runtime_error(e.what());
   }
@@ -392,18 +554,27 @@ HttpServer::HttpServer(const HttpOptions& opts, Scraper& scraper)
     throw std::runtime_error("--web.telemetry-path \"" + opts.telemetry_path +
                              "\": must start with / and not be / or under /-/");
   }
-  bool tls = false;
+}
+
+HttpServer::HttpServer(const HttpOptions& opts, Scraper& scraper)
+    : impl_(std::make_unique<Impl>(opts, scraper)) {
+  check_http_options(opts);
+  const ListenAddress addr = parse_listen_address(opts.listen_address);
   if (!opts.web_config_file.empty()) {
     impl_->web = std::make_unique<WebConfigWatcher>(opts.web_config_file);  // throws ConfigError
-    tls = impl_->web->tls();
-    if (tls) set_current_tls(impl_->web->poll()->tls);
+    impl_->tls = impl_->web->tls();
   }
+  const bool tls = impl_->tls;
   const int fd = open_listen_socket(addr, opts.listen_address, &impl_->port);
   // The pool first: once the daemon runs, requests may be queued for it.
   for (int i = 0; i < opts.max_requests; ++i) {
     impl_->pool.emplace_back([impl = impl_.get()] { impl->pool_loop(); });
   }
-  const unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+  // With TLS, poll(2), not epoll: libmicrohttpd 0.9.75's epoll loop keeps a connection whose TLS
+  // handshake read came back EAGAIN on its ready list, and polls with a zero timeout while it
+  // stays so: one client that sends a byte of a ClientHello and stalls spun a core. poll looks
+  // at every connection each turn (at most --web.max-connections of them).
+  const unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | (tls ? MHD_USE_POLL : MHD_USE_EPOLL) |
                          MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | (tls ? MHD_USE_TLS : 0);
   // libmicrohttpd's own limit is one above ours, so that on_accept refuses before it would
   // stop accepting. The certificate callback comes last: without TLS, MHD_OPTION_END stands in
@@ -415,12 +586,13 @@ HttpServer::HttpServer(const HttpOptions& opts, Scraper& scraper)
       static_cast<unsigned>(opts.max_connections_per_ip), MHD_OPTION_NOTIFY_CONNECTION,
       &Impl::on_connection, impl_.get(), MHD_OPTION_CONNECTION_TIMEOUT,
       static_cast<unsigned>(opts.idle_timeout.count()), MHD_OPTION_URI_LOG_CALLBACK, &Impl::on_uri,
-      nullptr, MHD_OPTION_NOTIFY_COMPLETED, &Impl::on_completed, nullptr,
+      impl_.get(), MHD_OPTION_NOTIFY_COMPLETED, &Impl::on_completed, nullptr,
       MHD_OPTION_EXTERNAL_LOGGER, &mhd_log, nullptr,
       tls ? MHD_OPTION_HTTPS_CERT_CALLBACK2 : MHD_OPTION_END, &tls_retrieve_certificate,
       MHD_OPTION_END);
   if (!impl_->daemon) {
     // libmicrohttpd may or may not have closed the socket: leave it (the process exits).
+    impl_->gate.stop();
     impl_->stop_pool();
     throw std::runtime_error("cannot start the HTTP server on " + opts.listen_address);
   }
@@ -429,15 +601,17 @@ HttpServer::HttpServer(const HttpOptions& opts, Scraper& scraper)
 HttpServer::~HttpServer() {
   if (!impl_->daemon) return;
   // Scrapes in progress return within 100 ms; those still queued are answered by the pool
-  // threads on their way out (stop() makes the scraper refuse them at once).
+  // threads on their way out (stop() makes the scraper refuse them at once). The gate first: a
+  // login it lets through goes to the pool.
   impl_->scraper.stop();
+  impl_->gate.stop();
   impl_->stop_pool();
-  // Nothing is suspended any more: every queued request was resumed by run().
+  // Nothing is suspended any more: every queued request was resumed by the gate or the pool.
   MHD_stop_daemon(impl_->daemon);
 }
 
 void HttpServer::set_ready(bool ready) { impl_->ready = ready; }
 int HttpServer::port() const { return impl_->port; }
-bool HttpServer::tls() const { return impl_->web && impl_->web->tls(); }
+bool HttpServer::tls() const { return impl_->tls; }
 
 }  // namespace virtnet

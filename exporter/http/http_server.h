@@ -29,16 +29,29 @@ struct HttpOptions {
   // A connection silent this long is closed (while a request is read and between keep-alive
   // requests). Idle connections cost an fd, not a thread.
   std::chrono::seconds idle_timeout{10};
+  // With TLS, a connection whose handshake has not finished this long after its accept is closed
+  // (and counted), whatever the idle timeout.
+  std::chrono::seconds tls_handshake_timeout{5};
+  // With basic auth: an address with this many failed logins within the window is refused at
+  // once, without a bcrypt, until the window has passed (0: no limit).
+  int login_failures_per_ip = 10;
+  std::chrono::seconds login_failure_window{60};
   // exporter-toolkit's web-config.yml: TLS, basic auth, response headers. Empty: plain HTTP.
   std::string web_config_file;
 };
 
-// Serves /metrics (or the configured path), the landing page at /, /-/healthy and /-/ready.
-// libmicrohttpd with one event-loop thread: connections wait in epoll, not in worker threads, so
-// idle or slow clients cannot starve the scrapes. A scrape is handed to a pool of max_requests
-// threads and its connection suspended until the answer is ready.
+// Checks what the server would refuse at start (the listen address, the telemetry path), for
+// --config.check; throws std::runtime_error with one line.
+void check_http_options(const HttpOptions& opts);
+
 // The virtnet_http_* families every scrape carries.
 const std::vector<MetricDef>& http_metric_defs();
+
+// Serves /metrics (or the configured path), the landing page at /, /-/healthy and /-/ready.
+// libmicrohttpd with one event-loop thread: connections wait in epoll (poll with TLS), not in
+// worker threads, so idle or slow clients cannot starve the scrapes. A scrape is handed to a pool
+// of max_requests threads and its connection suspended until the answer is ready; a login not
+// known good is handed to the login gate (one bcrypt at a time, bounded) the same way.
 
 class HttpServer {
  public:

@@ -3,6 +3,7 @@
 #include <gnutls/abstract.h>
 
 #include <mutex>
+#include <unordered_map>
 #include <vector>
 
 #include "exporter/config/config.h"
@@ -11,12 +12,14 @@ namespace virtnet {
 
 namespace {
 
+// The material of each attached session. A refused session is absent: nothing is handed to it.
 std::mutex g_mu;
-std::shared_ptr<const TlsMaterial> g_current;
+std::unordered_map<gnutls_session_t, std::shared_ptr<const TlsMaterial>> g_sessions;
 
-std::shared_ptr<const TlsMaterial> current() {
+std::shared_ptr<const TlsMaterial> material_of(gnutls_session_t session) {
   std::lock_guard lk(g_mu);
-  return g_current;
+  auto it = g_sessions.find(session);
+  return it == g_sessions.end() ? nullptr : it->second;
 }
 
 gnutls_datum_t datum(const std::string& s) {
@@ -34,7 +37,7 @@ std::string priorities_for(TlsVersion lo, TlsVersion hi) {
 
 // GnuTLS calls this with the client's certificate chain (when the client sent one).
 int verify_client(gnutls_session_t session) {
-  const auto m = current();
+  const auto m = material_of(session);
   if (!m || !m->client_cas) return -1;
   unsigned n = 0;
   const gnutls_datum_t* raw = gnutls_certificate_get_peers(session, &n);
@@ -115,16 +118,11 @@ std::shared_ptr<const TlsMaterial> load_tls_material(const TlsSettings& s) {
   return m;
 }
 
-void set_current_tls(std::shared_ptr<const TlsMaterial> m) {
-  std::lock_guard lk(g_mu);
-  g_current = std::move(m);
-}
-
-int tls_retrieve_certificate(gnutls_session_t, const struct gnutls_cert_retr_st*,
+int tls_retrieve_certificate(gnutls_session_t session, const struct gnutls_cert_retr_st*,
                              gnutls_pcert_st** certs, unsigned* ncerts, gnutls_ocsp_data_st**,
                              unsigned* nocsp, gnutls_privkey_t* key, unsigned* flags) {
-  const auto m = current();
-  if (!m) return -1;
+  const auto m = material_of(session);
+  if (!m) return -1;  // not attached: refused
   *nocsp = 0;
   constexpr unsigned kMaxChain = 16;
   auto* list = static_cast<gnutls_pcert_st*>(gnutls_calloc(kMaxChain, sizeof(gnutls_pcert_st)));
@@ -151,11 +149,11 @@ int tls_retrieve_certificate(gnutls_session_t, const struct gnutls_cert_retr_st*
   return 0;
 }
 
-bool tls_prepare_session(gnutls_session_t session) {
-  const auto m = current();
-  if (!m) return false;
-  if (gnutls_priority_set_direct(session, m->priorities.c_str(), nullptr) < 0) return false;
-  switch (m->settings.client_auth) {
+namespace {
+
+bool apply(gnutls_session_t session, const TlsMaterial& m) {
+  if (gnutls_priority_set_direct(session, m.priorities.c_str(), nullptr) < 0) return false;
+  switch (m.settings.client_auth) {
     case ClientAuth::kNone:
       gnutls_certificate_server_set_request(session, GNUTLS_CERT_IGNORE);
       break;
@@ -175,6 +173,29 @@ bool tls_prepare_session(gnutls_session_t session) {
       break;
   }
   return true;
+}
+
+}  // namespace
+
+bool tls_attach(gnutls_session_t session, std::shared_ptr<const TlsMaterial> m) {
+  if (!session) return false;
+  if (!m || !apply(session, *m)) {
+    tls_detach(session);  // a session reusing a freed one's address must not inherit it
+    return false;
+  }
+  std::lock_guard lk(g_mu);
+  g_sessions[session] = std::move(m);
+  return true;
+}
+
+void tls_detach(gnutls_session_t session) {
+  std::lock_guard lk(g_mu);
+  g_sessions.erase(session);
+}
+
+std::size_t tls_sessions() {
+  std::lock_guard lk(g_mu);
+  return g_sessions.size();
 }
 
 }  // namespace virtnet

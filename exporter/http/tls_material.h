@@ -30,20 +30,23 @@ struct TlsMaterial {
 // Reads and checks the files; throws ConfigError "cert_file /path: why".
 std::shared_ptr<const TlsMaterial> load_tls_material(const TlsSettings& s);
 
-// The TLS material new connections use. Set by the web config watcher, read by the handshake
-// callbacks (libmicrohttpd gives those no user pointer).
-void set_current_tls(std::shared_ptr<const TlsMaterial> m);
+// Each TLS session keeps the material it was accepted with for its whole life: a reload between
+// the accept and the handshake, or during the connection, never mixes two loads' keys and CAs.
+//
+// Called when a connection is accepted, before any byte of its handshake: applies the versions and
+// the client-certificate policy of `m` to the session and records `m` as the session's. False when
+// it could not (or `m` is null): the session is then refused, its handshake fails at the
+// certificate callback, and no request is ever served on it (fail closed).
+bool tls_attach(gnutls_session_t session, std::shared_ptr<const TlsMaterial> m);
+// When the connection closes: forgets the session.
+void tls_detach(gnutls_session_t session);
+std::size_t tls_sessions();  // attached now (for tests)
 
-// For libmicrohttpd's MHD_OPTION_HTTPS_CERT_CALLBACK2: hands GnuTLS a fresh copy of the current
+// For libmicrohttpd's MHD_OPTION_HTTPS_CERT_CALLBACK2: hands GnuTLS a fresh copy of the session's
 // certificate chain and key for each handshake (GnuTLS frees it), so a reload never frees what a
-// handshake in progress holds.
+// handshake in progress holds. A session that was not attached gets none: its handshake fails.
 int tls_retrieve_certificate(gnutls_session_t, const struct gnutls_cert_retr_st*,
                              gnutls_pcert_st** certs, unsigned* ncerts, gnutls_ocsp_data_st**,
                              unsigned* nocsp, gnutls_privkey_t* key, unsigned* flags);
-
-// Called when a connection is accepted, before any byte of its handshake: applies the versions
-// and the client-certificate policy of the current material to the session. False if it could
-// not (the connection is then closed).
-bool tls_prepare_session(gnutls_session_t session);
 
 }  // namespace virtnet

@@ -213,6 +213,13 @@ void users(const Reader& r, const YAML::Node& node, WebConfig& cfg) {
     if (!h.IsScalar() || !bcrypt_cost(h.Scalar())) {
       r.fail(h, "basic_auth_users: this password is not a bcrypt hash ($2a$, $2b$ or $2y$)");
     }
+    // Each check of a login not yet known good costs one bcrypt; at cost 14 that is about a
+    // second of a core (doubling with each step), which a flood of guesses would ask for.
+    if (*bcrypt_cost(h.Scalar()) > kMaxBcryptCost) {
+      r.fail(h, "basic_auth_users: bcrypt cost " + std::to_string(*bcrypt_cost(h.Scalar())) +
+                    " is above " + std::to_string(kMaxBcryptCost) +
+                    ", the most accepted (each step doubles the time of a check)");
+    }
     if (user.find(':') != std::string::npos) {
       r.fail(h, "basic_auth_users: a user name cannot hold ':'");
     }

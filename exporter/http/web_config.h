@@ -44,6 +44,9 @@ struct WebConfig {
 // never holds a password hash.
 WebConfig parse_web_config(const std::string& text, const std::string& file);
 
+// The highest bcrypt cost a user's hash may have (htpasswd -B uses 5, the docs' examples 10-12).
+inline constexpr int kMaxBcryptCost = 14;
+
 // "$2a$", "$2b$" or "$2y$", a two-digit cost, 53 characters of salt and hash; the cost, or
 // nullopt.
 std::optional<int> bcrypt_cost(const std::string& hash);

@@ -37,7 +37,7 @@ std::shared_ptr<WebState> load_web_state(const std::string& path) {
   auto s = std::make_shared<WebState>();
   s->config = parse_web_config(read_config_file(path, /*allow_empty=*/true), path);
   if (s->config.tls) s->tls = load_tls_material(*s->config.tls);
-  if (!s->config.users.empty()) s->auth = std::make_unique<BasicAuth>(s->config.users);
+  if (!s->config.users.empty()) s->auth = std::make_shared<BasicAuth>(s->config.users);
   return s;
 }
 
@@ -73,7 +73,6 @@ std::shared_ptr<WebState> WebConfigWatcher::poll() {
                                "until it is restarted");
     }
     state_ = std::move(next);
-    if (state_->tls) set_current_tls(state_->tls);
     // Files named by the new configuration may differ from the old: identify those.
     loaded_identity_ = identity(watched());
     failed_identity_.clear();

@@ -15,7 +15,7 @@ namespace virtnet {
 struct WebState {
   WebConfig config;
   std::shared_ptr<const TlsMaterial> tls;  // set when config.tls is
-  std::unique_ptr<BasicAuth> auth;         // set when config.users is not empty
+  std::shared_ptr<BasicAuth> auth;         // set when config.users is not empty
 };
 
 // Reads and checks the web config file and the files it names (certificate, key, client CAs);

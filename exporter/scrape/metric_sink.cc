@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "exporter/common/label_value.h"
 #include "exporter/common/utf8.h"
 
 namespace virtnet {
@@ -29,7 +30,7 @@ void MetricSink::add(const MetricDef& def, double value, const Labels& labels) {
   auto& metric = families_[it->second].metric.emplace_back();
   metric.label.reserve(labels.size());
   // The one place every label value passes: whatever bytes a process, domain or interface name
-  // holds, what is exported is valid UTF-8 of bounded length.
+  // holds, what is exported is valid UTF-8 of bounded length, and two names stay two values.
   for (const auto& [k, v] : labels) metric.label.push_back({k, sanitize_label_value(v)});
   if (def.type == prometheus::MetricType::Counter) {
     metric.counter.value = value;

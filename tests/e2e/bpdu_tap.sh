@@ -32,7 +32,7 @@ expect_value 'virtnet_bpdu_frames_total{interface="uplink0",direction="sent",kin
 expect_value 'virtnet_bpdu_instance_frames_total{interface="tapinst1"}' 3 "$WORK/m"
 # The uplink's far end receives them too, but it is no instance's interface.
 expect_value 'virtnet_bpdu_instance_frames_total{interface="switch0"}' absent "$WORK/m"
-promtool check metrics <"$WORK/m" || fail "promtool check metrics on the BPDU series"
+check_metrics "$WORK/m"
 GOLDEN="$SRC_DIR/tests/golden/bpdu_tap.metrics"
 grep -E '^virtnet_bpdu_' "$WORK/m" | sed -E 's/ [^ ]+$/ <value>/' | LC_ALL=C sort >"$WORK/bpdu.normalized"
 if [[ "${1:-}" == "--update" ]]; then

@@ -31,6 +31,11 @@ check 1 'c.yml:3:1: end of map flow not found' $'collectors:\n  sockstat: {enabl
 # A flag is checked too, and wins over the file.
 check 1 'flag --collector.sockstat.tcp-peers-top-n: tcp_peers_top_n must be between 1 and 50, got 99' \
   $'collectors:\n  sockstat: {}\n' --collector.sockstat.tcp-peers-top-n=99
+# What the server would refuse at start is refused here too.
+check 1 '--web.listen-address "nope": want HOST:PORT or :PORT' $'collectors:\n' --web.listen-address=nope
+check 1 '--web.telemetry-path "/-/x": must start with / and not be / or under /-/' \
+  $'collectors:\n' --web.telemetry-path=/-/x
+check 0 "" $'collectors:\n' --web.listen-address=0.0.0.0:10120
 rc=0
 "$EXPORTER" --config.file=/nonexistent.yml --config.check 2>"$WORK/err" || rc=$?
 [[ $rc -eq 1 ]] || fail "missing file: rc $rc"

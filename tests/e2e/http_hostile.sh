@@ -110,7 +110,7 @@ curl -s -D "$WORK/gz.h" -H 'Accept-Encoding: gzip' -o "$WORK/gz" "http://127.0.0
 grep -qi '^Content-Encoding: gzip' "$WORK/gz.h" || fail "no gzip: $(cat "$WORK/gz.h")"
 grep -qi '^Vary: Accept-Encoding' "$WORK/gz.h" || fail "no Vary header"
 gzip -dc <"$WORK/gz" >"$WORK/gz.txt" || fail "not a gzip stream"
-out=$(promtool check metrics <"$WORK/gz.txt" 2>&1) || fail "promtool on the gunzipped scrape: $out"
+check_metrics "$WORK/gz.txt"
 curl -s -D "$WORK/plain.h" -o "$WORK/plain" "http://127.0.0.1:$PORT/metrics"
 ! grep -qi '^Content-Encoding' "$WORK/plain.h" || fail "gzip sent unasked"
 [[ $(grep -c '^virtnet_' "$WORK/gz.txt") -eq $(grep -c '^virtnet_' "$WORK/plain") ]] ||

@@ -101,6 +101,14 @@ scrape() {
   in_ns curl -sf "http://127.0.0.1:$PORT${1:-/metrics}"
 }
 
+# check_metrics FILE: promtool check metrics must print nothing, and the exposition check must
+# find nothing either (promtool lets a series given twice through: two names become one).
+check_metrics() {
+  local out
+  out=$(promtool check metrics <"$1" 2>&1) || fail "promtool check metrics: $(head -5 <<<"$out")"
+  out=$("$BUILD_DIR/tests/check_exposition" <"$1" 2>&1) || fail "$out"
+}
+
 # value METRIC_WITH_LABELS FILE: the sample value of an exact series line, or "absent".
 value() {
   awk -v s="$1" 'index($0, s " ") == 1 { print $2; found = 1 } END { if (!found) print "absent" }' "$2"

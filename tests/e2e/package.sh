@@ -65,5 +65,5 @@ for c in sockstat process links qemu; do
   expect_value "virtnet_scrape_collector_success{collector=\"$c\"}" 1 "$WORK/m"
 done
 [[ $(value "virtnet_process_open_fds{$L}" "$WORK/m") != absent ]] || fail "a root process's fds unseen as $user"
-promtool check metrics <"$WORK/m" >"$WORK/promtool.out" 2>&1 || fail "promtool check metrics: $(head -5 "$WORK/promtool.out")"
+check_metrics "$WORK/m"
 echo "package: started as the unit would ($user, $caps, no new privileges, $ARGS): every collector up"

@@ -5,6 +5,5 @@ command -v promtool >/dev/null || fail "promtool not installed (scripts/deps.sh 
 start_exporter "$EXPORTER" --collector.sockstat.tcp-peers
 scrape >"$WORK/metrics"
 grep -q '^virtnet_sockstat_tcp_sockets{' "$WORK/metrics" || fail "no tcp_sockets in output"
-out=$(promtool check metrics <"$WORK/metrics" 2>&1) || fail "promtool failed: $out"
-[[ -z "$out" ]] || fail "promtool reported: $out"
+check_metrics "$WORK/metrics"
 echo "promtool check metrics: clean ($(grep -vc '^#' "$WORK/metrics") samples)"

@@ -48,7 +48,7 @@ awk -v a="$a" -v b="$b" 'BEGIN { exit !(b - a >= 1.0) }' ||
 grep -q "^virtnet_qemu_vcpu_cpu_seconds_total{domain=\"$D\",vcpu=\"1\",mode=\"user\"}" "$WORK/m2" ||
   fail "no per-vCPU series with per-vcpu on"
 series=$(grep -c "domain=\"$D\"" "$WORK/m2")
-out=$(promtool check metrics <"$WORK/m2" 2>&1) || fail "promtool: $out"
+check_metrics "$WORK/m2"
 echo "qemu_live: 2 vCPUs, an iothread, the main loop; tap n0 in userspace (vhost 0);" \
   "vCPU seconds $a -> $b over 2 s; $series series for the VM with per-vCPU on; promtool clean"
 

@@ -77,7 +77,7 @@ expect_value "virtnet_vrrp_priority$S" 150 "$WORK/m1"
 expect_value "virtnet_vrrp_masters$R" 1 "$WORK/m1"
 grep -q "^virtnet_vrrp_router_info{netns=\"\",interface=\"vrm\",vlan=\"0\",vrid=\"51\",family=\"ipv4\",address=\"10.99.0.100\",source=\"10.99.0.1\",version=\"2\",auth_type=\"simple\"} 1" \
   "$WORK/m1" || fail "router_info: $(grep router_info "$WORK/m1")"
-promtool check metrics <"$WORK/m1" || fail "promtool check metrics on the VRRP series"
+check_metrics "$WORK/m1"
 echo "steady: $n advertisements from the master in 3.5 s, no gap, one master"
 
 # Tagged frames from the backup's side (the keepalived fixture's bytes): VLAN 30 (the kernel

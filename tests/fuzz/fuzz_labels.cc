@@ -1,13 +1,17 @@
 // Random label bytes through the sink and prometheus-cpp's serializer: the output must pass the
-// checks Prometheus applies to a scrape, every value must come back as the sink made it, and log
-// lines and quoted errors carrying the same bytes must be valid UTF-8.
+// checks Prometheus applies to a scrape (and no series twice), every value must come back as the
+// sink made it, distinct names must stay distinct values and give their name back (unless cut),
+// and log lines and quoted errors carrying the same bytes must be valid UTF-8.
 #include <fuzzer/FuzzedDataProvider.h>
 #include <prometheus/text_serializer.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
+#include <set>
 #include <sstream>
 
+#include "exporter/common/label_value.h"
 #include "exporter/common/logging.h"
 #include "exporter/common/parse_error.h"
 #include "exporter/common/utf8.h"
@@ -27,8 +31,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   using namespace virtnet;
   FuzzedDataProvider in(data, size);
   std::vector<std::string> values;
-  while (values.size() < 3 && in.remaining_bytes() > 0) {
-    values.push_back(in.ConsumeRandomLengthString(2 * kMaxLabelValueBytes));
+  while (values.size() < 4 && in.remaining_bytes() > 0) {
+    auto v = in.ConsumeRandomLengthString(2 * kMaxLabelValueBytes);
+    // Distinct names only: the same name twice would be the same series, rightly refused.
+    if (std::find(values.begin(), values.end(), v) == values.end()) values.push_back(std::move(v));
   }
   MetricSink sink;
   for (const auto& v : values) {
@@ -38,14 +44,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   prometheus::TextSerializer().Serialize(os, sink.take());
   std::string err;
   auto samples = testing::parse_exposition(os.str(), &err);
-  check(err.empty(), "the scrape would be rejected");
+  check(err.empty(), "the scrape would be rejected (or two names became one series)");
   check(samples.size() == values.size(), "a sample went missing");
+  std::set<std::string> seen;
   for (std::size_t i = 0; i < values.size(); ++i) {
     const auto& got = samples[i].labels[0].second;
     check(got == sanitize_label_value(values[i]), "a value did not round-trip");
     check(got.size() <= kMaxLabelValueBytes, "a value over the cap");
-    check(sanitize_label_value(got) == got, "not idempotent");
-    if (is_clean_label_value(values[i])) check(got == values[i], "a clean value was changed");
+    check(valid_utf8_prefix(got) == got.size(), "a value is not UTF-8");
+    check(seen.insert(got).second, "two distinct names gave one label value");
+    if (is_plain_label_value(values[i])) check(got == values[i], "a plain value was changed");
+    // What was not cut gives its name back; what was cut carries the marker.
+    const auto back = decode_label_value(got);
+    if (back) {
+      check(*back == values[i], "a value decodes to another name");
+    } else {
+      check(got.find(kCutMarker) != std::string::npos, "an uncut value does not decode");
+    }
   }
   for (const auto& v : values) {
     for (auto fmt : {LogFormat::kLogfmt, LogFormat::kJson}) {

@@ -1,5 +1,6 @@
 #include "tests/support/exposition_check.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <set>
@@ -88,8 +89,20 @@ std::string parse_line(std::string_view line, ParsedSample& out) {
 
 }  // namespace
 
+// One series' identity: its name and its labels, sorted, each part length-prefixed.
+std::string series_key(const ParsedSample& s) {
+  auto labels = s.labels;
+  std::sort(labels.begin(), labels.end());
+  std::string key = std::to_string(s.name.size()) + ":" + s.name;
+  for (const auto& [k, v] : labels) {
+    key += std::to_string(k.size()) + ":" + k + std::to_string(v.size()) + ":" + v;
+  }
+  return key;
+}
+
 std::vector<ParsedSample> parse_exposition(std::string_view text, std::string* error) {
   std::vector<ParsedSample> samples;
+  std::set<std::string> series;
   std::size_t lineno = 0;
   while (!text.empty()) {
     const auto nl = text.find('\n');
@@ -117,6 +130,9 @@ std::vector<ParsedSample> parse_exposition(std::string_view text, std::string* e
     } else {
       ParsedSample s;
       why = parse_line(line, s);
+      // Prometheus keeps one sample of a series a scrape gives twice, silently: two names that
+      // became one label value lose a series without an error anywhere.
+      if (why.empty() && !series.insert(series_key(s)).second) why = "duplicate series";
       if (why.empty()) samples.push_back(std::move(s));
     }
     if (!why.empty()) {

@@ -16,7 +16,8 @@ struct ParsedSample {
 // Parses Prometheus text exposition (format 0.0.4) with the rules Prometheus 2.x's parser
 // (textparse/promparse) applies to a scrape: metric and label name syntax, quoted label values
 // with \\ \" \n escapes, values that are valid UTF-8 (one bad value fails the whole scrape),
-// no duplicate label names, a float value. Returns the samples; on the first violation sets
+// no duplicate label names, a float value; and what Prometheus lets through silently, a series
+// given twice (it keeps one). Returns the samples; on the first violation sets
 // `*error` to the line number and reason and returns what was parsed before it.
 std::vector<ParsedSample> parse_exposition(std::string_view text, std::string* error);
 

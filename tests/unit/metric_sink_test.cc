@@ -7,6 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "exporter/common/label_value.h"
 #include "exporter/common/utf8.h"
 #include "tests/support/exposition_check.h"
 

@@ -51,34 +51,6 @@ TEST(Utf8, RepairReplacesEachMaximalInvalidSubpart) {
   EXPECT_EQ(ctl, "a" + kFFFD + "b" + kFFFD + "[31m" + kFFFD);
 }
 
-TEST(Utf8, LabelValues) {
-  EXPECT_EQ(sanitize_label_value("instance-0000002a"), "instance-0000002a");
-  EXPECT_EQ(sanitize_label_value("vm\xff"), "vm" + kFFFD);
-  EXPECT_EQ(sanitize_label_value(std::string("a\0b", 3)), "a" + kFFFD + "b");
-  EXPECT_TRUE(is_clean_label_value(std::string(kMaxLabelValueBytes, 'a')));
-
-  // 131 KB, as a qemu -name guest=... can be: cut to the cap, marked.
-  const std::string huge(131072, 'g');
-  const auto s = sanitize_label_value(huge);
-  EXPECT_EQ(s.size(), kMaxLabelValueBytes);
-  EXPECT_EQ(s.substr(s.size() - 3), std::string(kTruncationMarker));
-  EXPECT_TRUE(is_clean_label_value(s));
-
-  // The cut never splits a character: 2-byte characters up to and past the cap.
-  std::string accents;
-  for (int i = 0; i < 200; ++i) accents += "\xC3\xA9";
-  const auto a = sanitize_label_value(accents);
-  EXPECT_LE(a.size(), kMaxLabelValueBytes);
-  EXPECT_EQ(valid_utf8_prefix(a), a.size());
-  EXPECT_EQ(a.substr(a.size() - 3), std::string(kTruncationMarker));
-
-  // Idempotent: what the sink made is left alone the second time.
-  for (const std::string& in : {huge, accents, std::string("x\xff\n"), std::string("")}) {
-    const auto once = sanitize_label_value(in);
-    EXPECT_EQ(sanitize_label_value(once), once);
-  }
-}
-
 TEST(Utf8, LogLinesAndQuotesAreValid) {
   const std::string raw = "Name:\tx\xff\xfe\nState:\t\xC3";
   for (auto fmt : {LogFormat::kLogfmt, LogFormat::kJson}) {

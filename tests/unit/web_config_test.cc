@@ -129,14 +129,35 @@ TEST(WebConfig, BcryptCost) {
 
 TEST(BasicAuth, RightWrongAndUnknown) {
   BasicAuth auth({{"alice", kAlice}});
-  EXPECT_TRUE(auth.check("alice", "secret"));
-  EXPECT_FALSE(auth.check("alice", "Secret"));
-  EXPECT_FALSE(auth.check("alice", ""));
-  EXPECT_FALSE(auth.check("mallory", "secret"));  // the decoy hash is checked, and fails
-  EXPECT_FALSE(auth.check("", ""));
-  const auto cached = auth.cache_size();
-  EXPECT_TRUE(auth.check("alice", "secret"));  // from the cache now: nothing added
-  EXPECT_EQ(auth.cache_size(), cached);
+  EXPECT_FALSE(auth.lookup("alice", "secret"));  // nothing is known good before a bcrypt
+  EXPECT_TRUE(auth.verify("alice", "secret"));
+  EXPECT_FALSE(auth.verify("alice", "Secret"));
+  EXPECT_FALSE(auth.verify("alice", ""));
+  EXPECT_FALSE(auth.verify("mallory", "secret"));  // the decoy hash is checked, and fails
+  EXPECT_FALSE(auth.verify("", ""));
+  // Only the success was cached: a wrong password never is (a flood cannot fill the cache).
+  EXPECT_EQ(auth.cache_size(), 1u);
+  EXPECT_TRUE(auth.lookup("alice", "secret"));
+  EXPECT_FALSE(auth.lookup("alice", "Secret"));
+  EXPECT_FALSE(auth.lookup("mallory", "secret"));
+}
+
+// The cache holds successes only, at most kCacheCap, evicting the least recently used one at a
+// time, never all at once.
+TEST(BasicAuth, TheCacheEvictsOneAtATime) {
+  std::map<std::string, std::string> users;
+  for (std::size_t i = 0; i <= BasicAuth::kCacheCap; ++i) users["u" + std::to_string(i)] = kAlice;
+  BasicAuth auth(users);
+  for (std::size_t i = 0; i < BasicAuth::kCacheCap; ++i) {
+    ASSERT_TRUE(auth.verify("u" + std::to_string(i), "secret"));
+  }
+  EXPECT_EQ(auth.cache_size(), BasicAuth::kCacheCap);
+  EXPECT_TRUE(auth.lookup("u0", "secret"));  // used again: u1 is now the least recent
+  ASSERT_TRUE(auth.verify("u" + std::to_string(BasicAuth::kCacheCap), "secret"));
+  EXPECT_EQ(auth.cache_size(), BasicAuth::kCacheCap);
+  EXPECT_TRUE(auth.lookup("u0", "secret"));
+  EXPECT_FALSE(auth.lookup("u1", "secret"));
+  EXPECT_TRUE(auth.lookup("u2", "secret"));
 }
 
 // CVE-2022-46146's lesson: after the file changes a user's hash, a "yes" cached for the old hash
@@ -150,14 +171,28 @@ TEST(BasicAuth, AReloadedHashIsNotAnsweredFromTheOldCache) {
   };
   write(kAlice);
   const auto before = load_web_state(path);
-  ASSERT_TRUE(before->auth->check("alice", "secret"));
+  ASSERT_TRUE(before->auth->verify("alice", "secret"));
+  ASSERT_TRUE(before->auth->lookup("alice", "secret"));
   // htpasswd -nbBC 4 alice other
   write("$2y$04$7yK2SUEgXuhvqyYOkh8nQupTx8lGEJlIYCK5wMQfmUv/KM/IsSNc.");
   const auto after = load_web_state(path);
-  EXPECT_FALSE(after->auth->check("alice", "secret"));
-  EXPECT_TRUE(after->auth->check("alice", "other"));
-  EXPECT_EQ(after->auth->cache_size(), 2u);
+  EXPECT_FALSE(after->auth->lookup("alice", "secret"));
+  EXPECT_FALSE(after->auth->verify("alice", "secret"));
+  EXPECT_TRUE(after->auth->verify("alice", "other"));
+  EXPECT_EQ(after->auth->cache_size(), 1u);
   std::filesystem::remove_all(dir);
+}
+
+// A hash too costly to check under a flood is refused when the file is read, never on the event
+// loop (which is where a reload is read).
+TEST(WebConfig, BcryptCostCeiling) {
+  const std::string at14 = "basic_auth_users:\n  a: '$2b$14$" + std::string(53, 'a') + "'\n";
+  const std::string at15 = "basic_auth_users:\n  a: '$2b$15$" + std::string(53, 'a') + "'\n";
+  EXPECT_EQ(parse_web_config(at14, "/etc/v/web.yml").users.size(), 1u);
+  EXPECT_EQ(error_of(at15),
+            "/etc/v/web.yml:2:6: basic_auth_users: bcrypt cost 15 is above 14, the most accepted "
+            "(each step "
+            "doubles the time of a check)");
 }
 
 TEST(BasicAuth, ConstantTimeEqual) {
