@@ -161,7 +161,8 @@ std::string apply_texts(const Texts& t, const CollectorFlags& c, Flags& f) {
         std::tuple{&t.handshake, "--web.tls-handshake-timeout", &f.http.tls_handshake_timeout},
         std::tuple{&t.login_window, "--web.login-failure-window", &f.http.login_failure_window}}) {
     try {
-      *out = std::chrono::seconds((parse_duration(*text).count() + 999) / 1000);
+      // 0 would mean "no timeout" to libmicrohttpd: never below 1 s.
+      *out = std::chrono::seconds(std::max<long>(1, (parse_duration(*text).count() + 999) / 1000));
     } catch (const std::invalid_argument& e) {
       return std::string(flag) + ": " + e.what();
     }

@@ -187,9 +187,10 @@ class QemuCollector : public Collector {
 
   void emit_vm(const ProcStat& ps, const Vm& vm, std::set<std::string>& domains, MetricSink& out) {
     std::string domain = domain_label(vm.cmd.domain, ps.pid, false);
-    if (!domains.insert(domain).second) {  // a second qemu with the same name
+    // A second qemu with the same name gets its pid; once more if a qemu is named so already.
+    if (!domains.insert(domain).second) {
       domain = domain_label(vm.cmd.domain, ps.pid, true);
-      domains.insert(domain);
+      while (!domains.insert(domain).second) domain += " (pid " + std::to_string(ps.pid) + ")";
     }
     out.add(kVmInfo, 1,
             {{"domain", domain}, {"uuid", vm.cmd.uuid}, {"pid", std::to_string(ps.pid)}});

@@ -242,9 +242,9 @@ std::string domain_label(std::string_view domain, std::int64_t pid, bool with_pi
   const std::string id = std::to_string(pid);
   // A nameless one is pid-N; a second of that (a qemu named "pid-N") gets its own pid as well.
   if (domain.empty()) return with_pid ? "pid-" + id + " (pid " + id + ")" : "pid-" + id;
-  // Raw, for the sink to repair once; bounded, since it is kept between scrapes. A long name's
+  // Raw, for the sink to repair once (parse_cmdline bounded the name already). A long name's
   // repair is cut and ends with its hash, which covers the suffix: the two still differ.
-  std::string label = bound_label_input(domain);
+  std::string label(domain);
   if (with_pid) label += " (pid " + id + ")";
   return label;
 }

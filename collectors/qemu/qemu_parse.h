@@ -39,10 +39,10 @@ Cmdline parse_cmdline(std::string_view cmdline);
 // collector's default qemu group matches the same comms).
 bool is_qemu(std::string_view comm);
 
-// The `domain` label of a qemu, the same in every collector that names one: its -name, or
-// "pid-N" without one, bounded (bound_label_input) but not yet repaired: the sink does that. With
-// `with_pid` (a second qemu of the same name) " (pid N)" is appended, so that two qemu of one
-// name, however long, give two labels.
+// The `domain` label of a qemu, the same in every collector that names one: its -name (as
+// parse_cmdline keeps it, bounded), or "pid-N" without one, not yet repaired: the sink does that.
+// With `with_pid` (a second qemu of the same name) " (pid N)" is appended, so that two qemu of
+// one name, however long, give two labels.
 std::string domain_label(std::string_view domain, std::int64_t pid, bool with_pid);
 
 // What a thread of a qemu started with debug-threads=on does, from its comm.

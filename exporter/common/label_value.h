@@ -17,7 +17,9 @@ namespace virtnet {
 //   in invalid bytes stay apart;
 // - a repair longer than kMaxLabelValueBytes is cut on a character boundary (never inside an
 //   escape) and ends with kCutMarker and 24 hex digits of the SHA-256 of the whole name: two
-//   names cut alike differ by their hash, and kCutMarker never occurs in a value not cut.
+//   names cut alike differ by their hash, and kCutMarker never occurs as a token (read from the
+//   left, escape by escape) in a value not cut, so a cut value never equals an uncut one. (As a
+//   substring it may: "\~" repairs to "\\~". Tell a cut value by decode_label_value.)
 // Escaping for the text format is the serializer's. Not idempotent: repair a name once.
 inline constexpr std::size_t kMaxLabelValueBytes = 256;
 inline constexpr std::string_view kCutMarker = "\\~";

@@ -73,9 +73,11 @@ bool BasicAuth::lookup(const std::string& user, const std::string& password) {
 }
 
 bool BasicAuth::verify(const std::string& user, const std::string& password) {
+  // Made before anything else: the first check of an unknown user must not take two bcrypts.
+  const std::string& fake = decoy();
   auto it = users_.find(user);
   const bool known = it != users_.end();
-  const std::string& hash = known ? it->second : decoy();
+  const std::string& hash = known ? it->second : fake;
   // No decoy to be had (libxcrypt refused the setting): an unknown user is refused all the same.
   if (hash.empty()) return false;
   const bool ok = constant_time_equal(bcrypt_hash(password, hash), hash) && known;
@@ -91,6 +93,17 @@ bool BasicAuth::verify(const std::string& user, const std::string& password) {
   lru_.push_back(key);
   cache_.emplace(key, std::prev(lru_.end()));
   return true;
+}
+
+void BasicAuth::inherit(const BasicAuth& old) {
+  if (&old == this) return;
+  std::scoped_lock lk(mu_, old.mu_);
+  for (const auto& key : old.lru_) {
+    if (cache_.size() >= kCacheCap) break;
+    if (cache_.count(key)) continue;
+    lru_.push_back(key);
+    cache_.emplace(key, std::prev(lru_.end()));
+  }
 }
 
 std::size_t BasicAuth::cache_size() const {

@@ -27,6 +27,10 @@ class BasicAuth {
   bool lookup(const std::string& user, const std::string& password);
   bool verify(const std::string& user, const std::string& password);
   std::size_t cache_size() const;
+  // A reload keeps the logins known good (a renewed certificate must not send every scraper
+  // through a bcrypt again): the keys cover user, hash and password, so an entry of a removed
+  // user or a changed hash never matches again.
+  void inherit(const BasicAuth& old);
 
  private:
   const std::string& decoy();

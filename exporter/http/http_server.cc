@@ -94,32 +94,43 @@ struct Job {
 // What is kept for each connection (libmicrohttpd's socket context), from accept to close.
 struct ConnState {
   std::chrono::steady_clock::time_point accepted = std::chrono::steady_clock::now();
-  gnutls_session_t tls = nullptr;  // attached to its TLS material (tls_attach)
-  bool requested = false;          // a request arrived: the handshake, if any, is done
+  // Attached to its TLS material (tls_attach). Only a key: by NOTIFY_CLOSED libmicrohttpd has
+  // freed the session already, so it is never dereferenced then.
+  gnutls_session_t tls = nullptr;
+  bool handshaken = false;    // the TLS handshake finished (or there is none)
+  unsigned idle_timeout = 0;  // seconds, to restore after the handshake (0: nothing to restore)
 };
 
 // The client's address as the login limits count it: IPv4 as is (an IPv4-mapped IPv6 address
-// too), IPv6 by its /64, the block one host is usually given.
-std::string client_key(MHD_Connection* conn) {
+// too); IPv6 by its /64, the block one host is usually given, and its /48 besides; a link-local
+// address whole (every such client would share fe80::/64).
+LoginGate::Client client_of(MHD_Connection* conn) {
   const auto* info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-  if (!info || !info->client_addr) return "?";
+  if (!info || !info->client_addr) return {"?", ""};
   char buf[INET6_ADDRSTRLEN] = {};
   const sockaddr* sa = info->client_addr;
   if (sa->sa_family == AF_INET) {
     inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(sa)->sin_addr, buf, sizeof buf);
-    return buf;
+    return {buf, ""};
   }
-  if (sa->sa_family == AF_INET6) {
-    in6_addr a = reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr;
-    if (IN6_IS_ADDR_V4MAPPED(&a)) {
-      inet_ntop(AF_INET, &a.s6_addr[12], buf, sizeof buf);
-      return buf;
-    }
-    std::fill(a.s6_addr + 8, a.s6_addr + 16, 0);
+  if (sa->sa_family != AF_INET6) return {"?", ""};
+  in6_addr a = reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr;
+  if (IN6_IS_ADDR_V4MAPPED(&a)) {
+    inet_ntop(AF_INET, &a.s6_addr[12], buf, sizeof buf);
+    return {buf, ""};
+  }
+  if (IN6_IS_ADDR_LINKLOCAL(&a)) {
     inet_ntop(AF_INET6, &a, buf, sizeof buf);
-    return std::string(buf) + "/64";
+    return {buf, ""};
   }
-  return "?";
+  LoginGate::Client c;
+  std::fill(a.s6_addr + 8, a.s6_addr + 16, 0);
+  inet_ntop(AF_INET6, &a, buf, sizeof buf);
+  c.key = std::string(buf) + "/64";
+  std::fill(a.s6_addr + 6, a.s6_addr + 16, 0);
+  inet_ntop(AF_INET6, &a, buf, sizeof buf);
+  c.block = std::string(buf) + "/48";
+  return c;
 }
 
 // A response other than a scrape's.
@@ -207,7 +218,6 @@ struct HttpServer::Impl {
   // Polled on the event-loop thread only; requests carry the snapshot they started with.
   std::unique_ptr<WebConfigWatcher> web;
   LoginGate gate;
-  const std::string retry_after = std::to_string(opts.login_failure_window.count());
   // Counted on the event-loop thread (and the gate's), read by scrapes.
   std::atomic<int> open_connections{0};
   std::atomic<std::uint64_t> refused_connections{0};
@@ -242,6 +252,7 @@ struct HttpServer::Impl {
     if (c == MHD_CONNECTION_NOTIFY_STARTED) {
       self->open_connections.fetch_add(1);
       auto* cs = new ConnState;
+      cs->handshaken = !self->tls;
       *socket_context = cs;
       if (self->tls) self->start_tls(conn, *cs);
       return;
@@ -251,8 +262,12 @@ struct HttpServer::Impl {
     *socket_context = nullptr;
     if (!cs) return;
     if (cs->tls) tls_detach(cs->tls);
-    if (self->tls && !cs->requested &&
-        std::chrono::steady_clock::now() - cs->accepted >= self->opts.tls_handshake_timeout) {
+    // Closed with its handshake unfinished, at the handshake timeout (or at the idle timeout,
+    // when that is the shorter). libmicrohttpd counts from a little before this state was made,
+    // in whole milliseconds of its own clock: a quarter of a second's leeway.
+    const auto timeout = std::min(self->opts.tls_handshake_timeout, self->opts.idle_timeout);
+    if (!cs->handshaken && std::chrono::steady_clock::now() - cs->accepted >=
+                               timeout - std::chrono::milliseconds(250)) {
       self->handshake_timeouts.fetch_add(1);
     }
     delete cs;
@@ -264,6 +279,10 @@ struct HttpServer::Impl {
     auto* session = info ? static_cast<gnutls_session_t>(info->tls_session) : nullptr;
     if (session && tls_attach(session, state->tls)) {
       cs.tls = session;
+      // The end of the handshake, not the first request, restores the idle timeout: a client
+      // that shakes hands and then waits is idle, not stalled.
+      gnutls_handshake_set_hook_function(session, GNUTLS_HANDSHAKE_FINISHED, GNUTLS_HOOK_POST,
+                                         &Impl::on_handshake_finished);
     } else {
       // Refused, never served: a session that is not attached gets no certificate, so its
       // handshake fails (the connection is closed), whatever libmicrohttpd's defaults are.
@@ -273,7 +292,25 @@ struct HttpServer::Impl {
     if (opts.tls_handshake_timeout < opts.idle_timeout) {
       MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT,
                                 static_cast<unsigned>(opts.tls_handshake_timeout.count()));
+      cs.idle_timeout = static_cast<unsigned>(opts.idle_timeout.count());
     }
+  }
+
+  // GnuTLS's hook, inside the handshake on the event-loop thread: the client's Finished has come.
+  // libmicrohttpd keeps the connection as the session's pointer.
+  static int on_handshake_finished(gnutls_session_t session, unsigned, unsigned, unsigned incoming,
+                                   const gnutls_datum_t*) {
+    if (!incoming) return 0;
+    auto* conn = static_cast<MHD_Connection*>(gnutls_session_get_ptr(session));
+    const auto* info =
+        conn ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT) : nullptr;
+    auto* cs = info ? static_cast<ConnState*>(info->socket_context) : nullptr;
+    if (!cs || cs->handshaken) return 0;
+    cs->handshaken = true;
+    if (cs->idle_timeout > 0) {
+      MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, cs->idle_timeout);
+    }
+    return 0;
   }
 
   void append_http_metrics(std::vector<prometheus::MetricFamily>& out) const {
@@ -293,19 +330,7 @@ struct HttpServer::Impl {
     for (auto& f : m.take()) out.push_back(std::move(f));
   }
 
-  // The request line has arrived: a TLS handshake is done, so the connection is held to the idle
-  // timeout from now on.
-  static void* on_uri(void* cls, const char* uri, MHD_Connection* conn) {
-    auto* self = static_cast<Impl*>(cls);
-    const auto* info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    auto* cs = info ? static_cast<ConnState*>(info->socket_context) : nullptr;
-    if (cs && !cs->requested) {
-      cs->requested = true;
-      if (self->tls && self->opts.tls_handshake_timeout < self->opts.idle_timeout) {
-        MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT,
-                                  static_cast<unsigned>(self->opts.idle_timeout.count()));
-      }
-    }
+  static void* on_uri(void*, const char* uri, MHD_Connection*) {
     auto* r = new Request;
     r->raw_target = uri ? uri : "";
     return r;
@@ -375,30 +400,39 @@ struct HttpServer::Impl {
     char* password = nullptr;
     char* user = MHD_basic_auth_get_username_password(conn, &password);
     std::string u = user ? user : "", p = password ? password : "";
+    if (password) explicit_bzero(password, std::strlen(password));
     MHD_free(user);
     MHD_free(password);
-    if (!u.empty() || !p.empty()) {
-      if (req->web->auth->lookup(u, p)) return serve(conn, req, r, query);
-    } else {
+    if (u.empty() && p.empty()) {
       // No credentials at all: no bcrypt needed to refuse them.
       unauthorized.fetch_add(1);
       req->challenge = true;
       return respond(conn, req, 401, kText, "401 Unauthorized\n");
     }
-    const std::string client = client_key(conn);
-    if (gate.throttled(client)) {
+    if (req->web->auth->lookup(u, p)) {
+      wipe(p);
+      return serve(conn, req, r, query);
+    }
+    LoginGate::Client client = client_of(conn);
+    if (const auto left = gate.throttled(client); left.count() > 0) {
+      wipe(p);
+      const std::string retry = std::to_string(left.count());
       return respond(conn, req, 429, kText, "429 too many failed logins from this address\n",
-                     nullptr, nullptr, retry_after.c_str());
+                     nullptr, nullptr, retry.c_str());
     }
     Job job = scrape_job(conn, req, query);
     const bool queued = gate.submit(
-        req->web->auth, client, std::move(u), std::move(p),
+        req->web->auth, std::move(client), std::move(u), std::move(p),
         [&] {
           req->queued = true;
           MHD_suspend_connection(conn);
         },
-        [this, r, job = std::move(job)](bool ok, bool shutting_down) mutable {
-          checked(std::move(job), r, ok, shutting_down);
+        [this, r, job = std::move(job)](LoginGate::Outcome o) mutable {
+          try {
+            checked(job, r, o);
+          } catch (...) {  // the connection is resumed whatever went wrong
+            finish(job, 500, kText, "500 internal error\n");
+          }
         });
     if (!queued) {
       return respond(conn, req, 429, kText, "429 too many logins being checked; retry\n", nullptr,
@@ -408,11 +442,13 @@ struct HttpServer::Impl {
   }
 
   // A login checked by the gate (on its thread): refused, or served as if it had been known good.
-  void checked(Job job, Route r, bool ok, bool shutting_down) {
+  void checked(Job& job, Route r, LoginGate::Outcome o) {
     Request* req = job.req;
-    if (shutting_down) {
+    if (o == LoginGate::Outcome::kShuttingDown) {
       finish(job, 503, kText, "shutting down\n");
-    } else if (!ok) {
+    } else if (o == LoginGate::Outcome::kError) {
+      finish(job, 500, kText, "500 internal error\n");
+    } else if (o == LoginGate::Outcome::kDenied) {
       unauthorized.fetch_add(1);
       req->challenge = true;
       finish(job, 401, kText, "401 Unauthorized\n");

@@ -38,7 +38,8 @@ std::shared_ptr<const TlsMaterial> load_tls_material(const TlsSettings& s);
 // it could not (or `m` is null): the session is then refused, its handshake fails at the
 // certificate callback, and no request is ever served on it (fail closed).
 bool tls_attach(gnutls_session_t session, std::shared_ptr<const TlsMaterial> m);
-// When the connection closes: forgets the session.
+// When the connection closes: forgets the session. `session` is only a key here (libmicrohttpd
+// may have freed it already): it is never dereferenced.
 void tls_detach(gnutls_session_t session);
 std::size_t tls_sessions();  // attached now (for tests)
 

@@ -72,6 +72,7 @@ std::shared_ptr<WebState> WebConfigWatcher::poll() {
                              : "tls_server_config was added: the server listens without TLS "
                                "until it is restarted");
     }
+    if (next->auth && state_->auth) next->auth->inherit(*state_->auth);
     state_ = std::move(next);
     // Files named by the new configuration may differ from the old: identify those.
     loaded_identity_ = identity(watched());

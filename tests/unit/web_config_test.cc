@@ -183,6 +183,20 @@ TEST(BasicAuth, AReloadedHashIsNotAnsweredFromTheOldCache) {
   std::filesystem::remove_all(dir);
 }
 
+// A reload keeps the logins known good: a renewed certificate must not send every scraper
+// through a bcrypt again. What a changed hash invalidates still never answers.
+TEST(BasicAuth, AReloadKeepsTheLoginsKnownGood) {
+  BasicAuth before({{"alice", kAlice}, {"bob", kAlice}});
+  ASSERT_TRUE(before.verify("alice", "secret"));
+  ASSERT_TRUE(before.verify("bob", "secret"));
+  // htpasswd -nbBC 4 bob other: bob's hash changed, alice's did not.
+  BasicAuth after(
+      {{"alice", kAlice}, {"bob", "$2y$04$7yK2SUEgXuhvqyYOkh8nQupTx8lGEJlIYCK5wMQfmUv/KM/IsSNc."}});
+  after.inherit(before);
+  EXPECT_TRUE(after.lookup("alice", "secret"));
+  EXPECT_FALSE(after.lookup("bob", "secret"));
+}
+
 // A hash too costly to check under a flood is refused when the file is read, never on the event
 // loop (which is where a reload is read).
 TEST(WebConfig, BcryptCostCeiling) {
