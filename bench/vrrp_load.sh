@@ -77,7 +77,7 @@ rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$EXP/status")
 adverts=$(ip netns exec "$RXNS" curl -s http://127.0.0.1:$PORT/metrics |
   awk '/^virtnet_vrrp_advertisements_total/ { n += $2 } END { print n + 0 }')
 dropped=$(ip netns exec "$RXNS" curl -s http://127.0.0.1:$PORT/metrics |
-  awk '/^virtnet_vrrp_packets_dropped_total/ { print $2 }')
+  awk '/^virtnet_vrrp_packets_dropped_total/ { n += $2 } END { print n + 0 }')
 awk -v r="$R" -v d="$D" -v t="$tick" -v loaded=$((c1 - c0)) -v idle=$((c3 - c2)) -v n="$adverts" \
   -v b="$bytes" -v s="$secs" -v rss="$rss" -v dr="$dropped" 'BEGIN {
   net = (loaded - idle) / t

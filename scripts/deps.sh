@@ -8,7 +8,7 @@ BUILD_PKGS=(build-essential cmake pkg-config prometheus-cpp-dev libmicrohttpd-de
   libre2-dev libgnutls28-dev nettle-dev libcrypt-dev libcap-ng-dev libpcap-dev git)
 # promtool comes with Debian's prometheus package; clang builds the sanitizer and fuzz targets.
 TEST_PKGS=(libgtest-dev libgmock-dev prometheus clang openssl apache2-utils libclang-rt-14-dev curl iproute2 procps python3 util-linux
-  qemu-system-x86 keepalived
+  qemu-system-x86 keepalived tcpdump
   coreutils gawk)
 
 # The benchmark's anchors and driver.

@@ -169,6 +169,21 @@ const std::vector<Definition>& definitions() {
        "instance on {interface} (virsh domiflist, or the port's device in Neutron): a bridge or "
        "STP running in the guest; then port security or a BPDU filter on the tap",
        true},
+      {"VirtnetBpduFromUntrackedInstances",
+       "virtnet_bpdu_instance_frames_untracked_total",
+       {},
+       Kind::kRate,
+       Cmp::kGt,
+       0,
+       "0s",
+       "critical",
+       {},
+       "instances send spanning-tree BPDUs through taps past the bpdu collector's max_instances: "
+       "a bridge with STP off forwards them, and the switch's BPDU guard may shut this host's "
+       "uplink",
+       "virtnet_bpdu_frames_total by interface with direction received (the detail table may "
+       "still hold the taps); raise --collector.bpdu.max-instances above this host's tap count",
+       true},
       {"VirtnetVrrpSplitBrain",
        "virtnet_vrrp_masters",
        {},

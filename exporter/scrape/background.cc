@@ -1,6 +1,7 @@
 #include "exporter/scrape/background.h"
 
 #include <poll.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -53,6 +54,8 @@ void BackgroundThread::start(Body body) {
   if (s_) throw std::logic_error("background thread " + name_ + " started twice");
   s_ = std::make_shared<Shared>();
   thread_.start("worker", name_, [s = s_, body = std::move(body), name = name_] {
+    // Named for top -H and /proc/PID/task/*/comm: "vt-vrrp" (15 bytes at most).
+    ::pthread_setname_np(::pthread_self(), ("vt-" + name).substr(0, 15).c_str());
     std::string failure;
     try {
       body(s->stop);
@@ -88,9 +91,13 @@ constexpr auto kEntries =
     MetricDef::gauge("virtnet_background_entries", "Entries a background collector holds.");
 constexpr auto kLimit =
     MetricDef::gauge("virtnet_background_entries_limit", "The most entries it may hold.");
-constexpr auto kEvictions =
-    MetricDef::counter("virtnet_background_evictions_total",
-                       "Entries evicted (least recently updated first) to stay within the limit.");
+constexpr auto kEstablished =
+    MetricDef::gauge("virtnet_background_established_entries",
+                     "Of those, the established (protected): no newcomer evicts them.");
+constexpr auto kEvictions = MetricDef::counter(
+    "virtnet_background_evictions_total",
+    "Entries evicted to stay within the limit: newcomers on probation, least recently updated "
+    "first.");
 constexpr auto kAge =
     MetricDef::gauge("virtnet_background_last_update_age_seconds",
                      "Seconds since the background worker last updated its state successfully.");
@@ -98,21 +105,22 @@ constexpr auto kAge =
 }  // namespace
 
 const std::vector<MetricDef>& background_metric_defs() {
-  static const std::vector<MetricDef> defs = {kEntries, kLimit, kEvictions, kAge};
+  static const std::vector<MetricDef> defs = {kEntries, kEstablished, kLimit, kEvictions, kAge};
   return defs;
 }
 
-void emit_background_health(MetricSink& out, std::string_view collector, std::size_t entries,
-                            std::size_t cap, std::uint64_t evictions,
-                            std::optional<std::chrono::steady_clock::time_point> last_update) {
-  const Labels l = {{"collector", std::string(collector)}};
-  out.add(kEntries, static_cast<double>(entries), l);
-  out.add(kLimit, static_cast<double>(cap), l);
-  out.add(kEvictions, static_cast<double>(evictions), l);
-  if (last_update) {
-    out.add(kAge,
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - *last_update).count(),
-            l);
+void emit_background_health(MetricSink& out, std::string_view collector, std::string_view table,
+                            const BackgroundHealth& h) {
+  const Labels l = {{"collector", std::string(collector)}, {"table", std::string(table)}};
+  out.add(kEntries, static_cast<double>(h.entries), l);
+  out.add(kLimit, static_cast<double>(h.cap), l);
+  out.add(kEstablished, static_cast<double>(h.established), l);
+  out.add(kEvictions, static_cast<double>(h.evictions), l);
+  if (h.last_update) {
+    out.add(
+        kAge,
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - *h.last_update).count(),
+        l);
   }
 }
 

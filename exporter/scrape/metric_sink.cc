@@ -1,5 +1,6 @@
 #include "exporter/scrape/metric_sink.h"
 
+#include <limits>
 #include <stdexcept>
 
 #include "exporter/common/label_value.h"
@@ -13,13 +14,13 @@ MetricNames names_of(const std::vector<MetricDef>& defs) {
   return n;
 }
 
-void MetricSink::add(const MetricDef& def, double value, const Labels& labels) {
+prometheus::ClientMetric* MetricSink::sample(const MetricDef& def, const Labels& labels) {
   auto it = index_.find(def.name);
   if (it == index_.end()) {
     if (declared_ && declared_->find(def.name) == declared_->end()) {
       refused_undeclared_ = true;
       fail("metric " + std::string(def.name) + " is not declared by the collector; left out");
-      return;
+      return nullptr;
     }
     families_.push_back({std::string(def.name), std::string(def.help), def.type, {}});
     it = index_.emplace(def.name, families_.size() - 1).first;
@@ -32,11 +33,37 @@ void MetricSink::add(const MetricDef& def, double value, const Labels& labels) {
   // The one place every label value passes: whatever bytes a process, domain or interface name
   // holds, what is exported is valid UTF-8 of bounded length, and two names stay two values.
   for (const auto& [k, v] : labels) metric.label.push_back({k, sanitize_label_value(v)});
+  return &metric;
+}
+
+void MetricSink::add(const MetricDef& def, double value, const Labels& labels) {
+  auto* metric = sample(def, labels);
+  if (!metric) return;
   if (def.type == prometheus::MetricType::Counter) {
-    metric.counter.value = value;
+    metric->counter.value = value;
   } else {
-    metric.gauge.value = value;
+    metric->gauge.value = value;
   }
+}
+
+void MetricSink::add_histogram(const MetricDef& def, std::span<const double> bounds,
+                               std::span<const std::uint64_t> counts, double sum,
+                               const Labels& labels) {
+  if (counts.size() != bounds.size() + 1) {
+    throw std::logic_error("histogram " + std::string(def.name) + ": counts and bounds disagree");
+  }
+  auto* metric = sample(def, labels);
+  if (!metric) return;
+  auto& h = metric->histogram;
+  std::uint64_t cumulative = 0;
+  h.bucket.reserve(counts.size());
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    cumulative += counts[i];
+    h.bucket.push_back(
+        {cumulative, i < bounds.size() ? bounds[i] : std::numeric_limits<double>::infinity()});
+  }
+  h.sample_count = cumulative;
+  h.sample_sum = sum;
 }
 
 std::vector<prometheus::MetricFamily> MetricSink::take() {

@@ -3,7 +3,9 @@
 #include <prometheus/metric_family.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -31,6 +33,9 @@ struct MetricDef {
   static constexpr MetricDef counter(std::string_view name, std::string_view help) {
     return {name, help, prometheus::MetricType::Counter};
   }
+  static constexpr MetricDef histogram(std::string_view name, std::string_view help) {
+    return {name, help, prometheus::MetricType::Histogram};
+  }
 };
 
 // Hashes std::string and std::string_view alike, so that a view finds a string key.
@@ -54,6 +59,10 @@ class MetricSink {
   explicit MetricSink(const MetricNames* declared) : declared_(declared) {}
 
   void add(const MetricDef& def, double value, const Labels& labels = {});
+  // A histogram: `counts` per bucket (not cumulative), one more than `bounds` (the last is
+  // +Inf's), and the sum of what was observed.
+  void add_histogram(const MetricDef& def, std::span<const double> bounds,
+                     std::span<const std::uint64_t> counts, double sum, const Labels& labels = {});
   std::vector<prometheus::MetricFamily> take();
   bool empty() const { return families_.empty(); }
 
@@ -68,6 +77,8 @@ class MetricSink {
   static constexpr std::size_t kMaxErrorBytes = 1024;
 
  private:
+  prometheus::ClientMetric* sample(const MetricDef& def, const Labels& labels);
+
   const MetricNames* declared_ = nullptr;
   std::vector<prometheus::MetricFamily> families_;
   std::unordered_map<std::string, std::size_t, NameHash, std::equal_to<>> index_;

@@ -63,6 +63,8 @@ constexpr int kSnap = 4200;
 // Compiled by libpcap, not hand-written: a tag the kernel stripped is not in the frame the filter
 // sees; a tag left in the frame (an inner one of QinQ) needs a `vlan` clause in the expression.
 std::vector<sock_filter> compile_filter(const char* filter) {
+  // "": nothing passes (libpcap refuses an expression that rejects every packet).
+  if (*filter == '\0') return {sock_filter{BPF_RET | BPF_K, 0, 0, 0}};
   pcap_t* p = lib().open_dead(DLT_EN10MB, kSnap);
   if (p == nullptr) throw std::runtime_error("pcap_open_dead failed");
   bpf_program prog{};
@@ -99,6 +101,8 @@ PacketCapture::PacketCapture(const char* filter_expression) {
   if (::setsockopt(fd_, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog) < 0) {
     fail(fd_, "SO_ATTACH_FILTER");
   }
+  // Frames that do not pass the filter are dropped by the kernel without a copy; what does is
+  // read in batches (recvmmsg) into batch_.
   const int one = 1;
   if (::setsockopt(fd_, SOL_PACKET, PACKET_AUXDATA, &one, sizeof one) < 0) {
     fail(fd_, "PACKET_AUXDATA");
@@ -114,52 +118,84 @@ PacketCapture::PacketCapture(const char* filter_expression) {
   if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) fail(fd_, "bind");
 }
 
+bool PacketCapture::set_filter(const std::string& filter_expression) {
+  try {
+    auto filter = compile_filter(filter_expression.c_str());
+    // The kernel swaps the program at once: a frame passes the old one or the new one.
+    const sock_fprog fprog{static_cast<unsigned short>(filter.size()), filter.data()};
+    if (::setsockopt(fd_, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog) < 0) {
+      error_ = std::string("SO_ATTACH_FILTER: ") + std::strerror(errno);
+      return false;
+    }
+  } catch (const std::exception& e) {
+    error_ = e.what();
+    return false;
+  }
+  return true;
+}
+
 PacketCapture::~PacketCapture() {
   if (fd_ >= 0) ::close(fd_);
 }
 
 bool PacketCapture::dispatch(const std::function<void(const Frame&)>& f) {
-  std::array<std::uint8_t, kSnap> data{};
-  alignas(cmsghdr)
-      std::array<char, CMSG_SPACE(sizeof(tpacket_auxdata)) + CMSG_SPACE(sizeof(timespec))>
-          control{};
-  // At most a few thousand frames a call, so that a flood cannot keep the thread from its stop
-  // signal.
-  for (int n = 0; n < 4096; ++n) {
-    sockaddr_ll from{};
-    iovec iov{data.data(), data.size()};
-    msghdr msg{};
-    msg.msg_name = &from;
-    msg.msg_namelen = sizeof from;
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.data();
-    msg.msg_controllen = control.size();
-    const ssize_t len = ::recvmsg(fd_, &msg, 0);
-    if (len < 0) {
+  // recvmmsg: one system call for a batch, the per-frame cost a flood makes (one call a frame
+  // was most of it). At most a few thousand frames a call, so that a flood cannot keep the thread
+  // from its stop signal or its CPU budget.
+  // One buffer for every capture a thread reads (a capture per namespace would otherwise each
+  // hold its own).
+  thread_local std::vector<std::uint8_t> batch(kBatch * kSlot);
+  std::array<mmsghdr, kBatch> msgs{};
+  std::array<iovec, kBatch> iov{};
+  std::array<sockaddr_ll, kBatch> from{};
+  using Control =
+      std::array<char, CMSG_SPACE(sizeof(tpacket_auxdata)) + CMSG_SPACE(sizeof(timespec))>;
+  alignas(cmsghdr) std::array<Control, kBatch> control{};
+  last_read_ = 0;
+  for (int round = 0; round < 4096 / static_cast<int>(kBatch); ++round) {
+    for (std::size_t i = 0; i < kBatch; ++i) {
+      iov[i] = {batch.data() + i * kSlot, kSlot};
+      msgs[i].msg_hdr = {};
+      msgs[i].msg_hdr.msg_name = &from[i];
+      msgs[i].msg_hdr.msg_namelen = sizeof from[i];
+      msgs[i].msg_hdr.msg_iov = &iov[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+      msgs[i].msg_hdr.msg_control = control[i].data();
+      msgs[i].msg_hdr.msg_controllen = control[i].size();
+    }
+    const int n = ::recvmmsg(fd_, msgs.data(), kBatch, MSG_DONTWAIT, nullptr);
+    if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return true;
-      error_ = std::string("recvmsg: ") + std::strerror(errno);
+      error_ = std::string("recvmmsg: ") + std::strerror(errno);
       return false;
     }
-    // Ethernet-framed devices only (lo too): the filter reads Ethernet offsets.
-    if (from.sll_hatype != ARPHRD_ETHER && from.sll_hatype != ARPHRD_LOOPBACK) continue;
-    Frame fr;
-    fr.bytes = std::span<const std::uint8_t>(
-        data.data(), std::min<std::size_t>(static_cast<std::size_t>(len), data.size()));
-    fr.ifindex = from.sll_ifindex;
-    fr.outgoing = from.sll_pkttype == PACKET_OUTGOING;
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-      if (c->cmsg_level == SOL_PACKET && c->cmsg_type == PACKET_AUXDATA) {
-        tpacket_auxdata aux;
-        std::memcpy(&aux, CMSG_DATA(c), sizeof aux);
-        if (aux.tp_status & TP_STATUS_VLAN_VALID) fr.vlan = aux.tp_vlan_tci & 0x0fff;
-      } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
-        timespec ts;
-        std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
-        fr.when = static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+    last_read_ += static_cast<std::size_t>(n);
+    for (int i = 0; i < n; ++i) {
+      const sockaddr_ll& ll = from[static_cast<std::size_t>(i)];
+      msghdr& msg = msgs[static_cast<std::size_t>(i)].msg_hdr;
+      // Ethernet-framed devices only (lo too): the filter reads Ethernet offsets.
+      if (ll.sll_hatype != ARPHRD_ETHER && ll.sll_hatype != ARPHRD_LOOPBACK) continue;
+      Frame fr;
+      const std::size_t len = msgs[static_cast<std::size_t>(i)].msg_len;
+      fr.bytes = std::span<const std::uint8_t>(
+          static_cast<const std::uint8_t*>(iov[static_cast<std::size_t>(i)].iov_base),
+          std::min(len, kSlot));
+      fr.ifindex = ll.sll_ifindex;
+      fr.outgoing = ll.sll_pkttype == PACKET_OUTGOING;
+      for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level == SOL_PACKET && c->cmsg_type == PACKET_AUXDATA) {
+          tpacket_auxdata aux;
+          std::memcpy(&aux, CMSG_DATA(c), sizeof aux);
+          if (aux.tp_status & TP_STATUS_VLAN_VALID) fr.vlan = aux.tp_vlan_tci & 0x0fff;
+        } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+          timespec ts;
+          std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+          fr.when = static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+        }
       }
+      f(fr);
     }
-    f(fr);
+    if (n < static_cast<int>(kBatch)) return true;  // drained
   }
   return true;
 }

@@ -3,64 +3,19 @@
 # joined by a veth: the master (priority 150) and a backup (100), VRRPv2 at 1 s with auth PASS.
 # 1. Scrapes count the master's advertisements, no gap, one master, and never show the password.
 #    Tagged frames (a VLAN tag in metadata, and QinQ) land on routers of their own VLAN.
-# 2. The master's VRRP process paused 5 s (SIGSTOP, as a starved or stuck keepalived): a gap past
+# 2. The master's VRRP process paused 8 s (SIGSTOP, as a starved or stuck keepalived): a gap past
 #    Master_Down_Interval, the failover and the return are counted, and `diagnose --watch` taken
-#    across the pause names the master, the interface and the VRID (exit 1).
+#    across the pause names the master, the interface and the VRID (exit 1). After the master is
+#    back, the stall's length is in the gap histogram and the longest gap, and agrees within 1 ms
+#    with tcpdump -ttt's on the same interface.
 # 2b. The same routers from the host's namespace, walking the named ones (as on a Neutron network
 #     node): each namespace's interface by its own name; the host's own namespace sees none.
 # 3. Without CAP_NET_RAW the collector reports success 0 naming it; the others go on.
 source "$(dirname "$0")/lib.sh"
-[[ $(id -u) -eq 0 ]] || skip "needs root to create network namespaces and run keepalived"
-command -v keepalived >/dev/null || fail "keepalived not installed (bash scripts/deps.sh --test)"
+source "$(dirname "$0")/lib_keepalived.sh"
 command -v setpriv >/dev/null || fail "setpriv (util-linux) not installed"
-M=vt-vrrp-m-$$
-B=vt-vrrp-b-$$
-ip netns add "$M" || skip "cannot create a network namespace here"
-CLEANUPS+=("ip netns del $M")
-ip netns add "$B"
-CLEANUPS+=("ip netns del $B")
-ip link add vrm netns "$M" type veth peer name vrb netns "$B"
-ip -n "$M" addr add 10.99.0.1/24 dev vrm
-ip -n "$B" addr add 10.99.0.2/24 dev vrb
-for ns in "$M" "$B"; do ip -n "$ns" link set lo up; done
-ip -n "$M" link set vrm up
-ip -n "$B" link set vrb up
-
-PASSWORD=s3cretpw
-keepalived_in() {  # keepalived_in NS NAME INTERFACE PRIORITY
-  cat >"$WORK/$2.conf" <<CONF
-global_defs {
-  router_id $2
-}
-vrrp_instance VI_1 {
-  state BACKUP
-  interface $3
-  virtual_router_id 51
-  priority $4
-  advert_int 1
-  authentication {
-    auth_type PASS
-    auth_pass $PASSWORD
-  }
-  virtual_ipaddress {
-    10.99.0.100/24
-  }
-}
-CONF
-  ip netns exec "$1" keepalived --dont-fork --log-console --log-detail -f "$WORK/$2.conf" \
-    -p "$WORK/$2.pid" -r "$WORK/$2-vrrp.pid" -c "$WORK/$2-checkers.pid" >"$WORK/$2.log" 2>&1 &
-  PIDS+=($!)
-  # The VRRP child outlives a SIGKILLed parent: kill it by its pid file too.
-  CLEANUPS+=("kill -KILL \$(cat $WORK/$2-vrrp.pid 2>/dev/null) 2>/dev/null")
-}
-keepalived_in "$M" master vrm 150
-keepalived_in "$B" backup vrb 100
-for _ in $(seq 100); do
-  ip -n "$M" -4 addr show vrm | grep -q 10.99.0.100 && [[ -s "$WORK/master-vrrp.pid" ]] && break
-  sleep 0.1
-done
-ip -n "$M" -4 addr show vrm | grep -q 10.99.0.100 || fail "keepalived did not become master: $(tail "$WORK/master.log")"
-VRRP_PID=$(cat "$WORK/master-vrrp.pid")
+command -v tcpdump >/dev/null || fail "tcpdump not installed (bash scripts/deps.sh --test)"
+keepalived_pair
 
 # 1. Steady state, seen from the master's namespace (as tcpdump on the master saw the incident).
 NETNS=$M start_exporter "$EXPORTER" --collector.disable-defaults --collector.vrrp --log.level=debug
@@ -104,15 +59,21 @@ done
 expect_value "virtnet_vrrp_masters$R" 1 "$WORK/mv"
 echo "VLANs: 3 tagged advertisements each on VLAN 30 (tag in metadata) and 31.40 (QinQ), apart from VLAN 0"
 
-# 2. The master paused across a diagnose watch; the running exporter sees it too.
+# 2. The master paused across a diagnose watch; the running exporter sees it too, and so does
+#    tcpdump beside it.
+ip netns exec "$M" tcpdump -i vrm -nn -ttt -l 'src host 10.99.0.1 and ip proto 112' \
+  >"$WORK/tcpdump.txt" 2>"$WORK/tcpdump.err" &
+TCPDUMP=$!
+PIDS+=("$TCPDUMP")
+wait_for "tcpdump listening" grep -q 'listening on' "$WORK/tcpdump.err"
 rc=0
-ip netns exec "$M" "$EXPORTER" diagnose --watch 14s --output json --collector.disable-defaults \
+ip netns exec "$M" "$EXPORTER" diagnose --watch 17s --output json --collector.disable-defaults \
   --collector.vrrp --log.level=debug >"$WORK/diag.json" 2>"$WORK/diag.err" &
 DIAG=$!
 PIDS+=("$DIAG")
 sleep 3 # diagnose has heard the master (every second) before it falls silent
 kill -STOP "$VRRP_PID"
-sleep 5
+sleep 8
 kill -CONT "$VRRP_PID"
 wait "$DIAG" || rc=$?
 [[ $rc -eq 1 ]] || fail "diagnose across the pause: exit $rc, want 1 ($(cat "$WORK/diag.err" "$WORK/diag.json"))"
@@ -130,6 +91,43 @@ gap=$(value "virtnet_vrrp_advertisements_total{netns=\"\",interface=\"vrm\",vlan
 [[ $gap != absent && $gap -ge 1 ]] || fail "the backup never advertised during the pause: $gap"
 changes=$(value "virtnet_vrrp_master_changes_total$R" "$WORK/m2")
 [[ $changes -ge 2 ]] || fail "failover and return: $changes master changes, want >= 2"
+# The stall's length, 6 s after the master is back: the longest gap, the gap histogram's bucket,
+# and tcpdump's longest delta between the master's advertisements.
+kill "$TCPDUMP"
+wait "$TCPDUMP" 2>/dev/null || true
+/usr/bin/python3 - "$WORK/tcpdump.txt" "$WORK/m2" "$S" <<'PY' >"$WORK/stall.txt" || fail "stall: $(cat "$WORK/stall.txt")"
+import re, sys
+deltas = []
+for line in open(sys.argv[1]):
+    m = re.match(r"\s*(\d+):(\d+):(\d+\.\d+) ", line)
+    if m:
+        deltas.append(int(m[1]) * 3600 + int(m[2]) * 60 + float(m[3]))
+assert len(deltas) >= 10, f"tcpdump saw {len(deltas)} advertisements"
+tcpdump = max(deltas)
+labels = sys.argv[3][1:-1]
+series = {}
+for line in open(sys.argv[2]):
+    if line.startswith("#"):
+        continue
+    name, _, v = line.rpartition(" ")
+    series[name] = float(v)
+longest = series["virtnet_vrrp_longest_gap_seconds{" + labels + "}"]
+def bucket(le):
+    return series["virtnet_vrrp_advertisement_gap_seconds_bucket{" + labels + ',le="' + le + '"}']
+bounds = ["0.25", "0.5", "0.75", "1", "1.5", "2", "3", "4", "6", "8", "12", "16", "30", "+Inf"]
+print(f"tcpdump {tcpdump:.6f} s, exporter {longest:.6f} s")
+assert 8 <= tcpdump < 10, "the stall per tcpdump"
+assert abs(longest - tcpdump) < 0.001, "longest gap and tcpdump disagree by 1 ms or more"
+le = next(b for b in bounds if b == "+Inf" or float(b) >= tcpdump)
+i = bounds.index(le)
+assert bucket(le) - bucket(bounds[i - 1]) == 1, f"no gap in the le={le} bucket"
+assert bucket("+Inf") - bucket("4") == 1, "one gap over 4 s"
+down = 'virtnet_vrrp_master_down_gap_seconds'
+assert series[down + "_count{" + labels + "}"] == 1, "one master-down silence"
+took = series[down + "_sum{" + labels + "}"]
+assert 3 < took < 5, f"the backup took over after {took} s"
+print(f"in the le={le} bucket; master-down silence until the takeover {took:.3f} s")
+PY
 # Golden: the series (names and labels; values vary with timing), for review and for the
 # dashboard check in e2e_alerts.
 GOLDEN="$SRC_DIR/tests/golden/vrrp_keepalived.metrics"
@@ -144,7 +142,7 @@ for f in "$WORK/m1" "$WORK/m2" "$WORK/diag.json" "$WORK/diag.err" "$WORK/exporte
 done
 echo "pause: diagnose exit 1, VirtnetVrrpMasterDownGap on vrm VRID 51 source 10.99.0.1 first;" \
   "the scrape: 1 master-down gap, the backup advertised $gap times, $changes master changes;" \
-  "the password nowhere"
+  "the password nowhere; the stall: $(tr '\n' ' ' <"$WORK/stall.txt")"
 
 # 2b. From the host's namespace, walking the named ones (as on a Neutron network node, where
 #     keepalived runs in qrouter-* namespaces): each namespace's interface by its own name.

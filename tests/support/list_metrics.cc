@@ -14,7 +14,10 @@ namespace {
 void print(const std::string& who, const std::vector<virtnet::MetricDef>& defs) {
   for (const auto& d : defs) {
     std::cout << who << ' ' << d.name << ' '
-              << (d.type == prometheus::MetricType::Counter ? "counter" : "gauge") << '\n';
+              << (d.type == prometheus::MetricType::Counter     ? "counter"
+                  : d.type == prometheus::MetricType::Histogram ? "histogram"
+                                                                : "gauge")
+              << '\n';
   }
 }
 

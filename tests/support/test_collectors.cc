@@ -83,7 +83,7 @@ class Background : public Collector {
       if (p.a != p.b) return out.fail("torn snapshot");
       out.add(kValue, static_cast<double>(p.a), {{"key", std::to_string(key)}});
     }
-    emit_background_health(out, "test_background", snap);
+    emit_background_health(out, "test_background", "entries", snap);
     return CollectStatus::kOk;
   }
 

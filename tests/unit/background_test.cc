@@ -75,6 +75,48 @@ TEST(BoundedState, CapEvictsTheLeastRecentlyUpdatedAndCounts) {
   EXPECT_EQ(state.snapshot().evictions, 1u);  // an erase is not an eviction
 }
 
+// An update returning true establishes its entry: a flood of newcomers churns probation alone,
+// and the established keep their values (counters that an eviction would have reset).
+TEST(BoundedState, EstablishedEntriesOutliveAFloodOfNewcomers) {
+  BoundedState<int, int> state(8);
+  for (int round = 0; round < 3; ++round) {
+    for (int k = 0; k < 3; ++k) state.update(k, [](int& v) { return ++v >= 3; });
+  }
+  for (int k = 100; k < 10100; ++k) state.update(k, [](int& v) { ++v; });
+  for (int k = 0; k < 3; ++k) state.update(k, [](int& v) { return ++v >= 3; });
+  const auto s = state.snapshot();
+  ASSERT_EQ(s.entries.size(), 8u);
+  EXPECT_EQ(s.protected_entries, 3u);
+  for (int k = 0; k < 3; ++k) {
+    EXPECT_EQ(s.entries[static_cast<std::size_t>(k)].first, k);
+    EXPECT_EQ(s.entries[static_cast<std::size_t>(k)].second, 4);
+  }
+  EXPECT_EQ(s.evictions, 10000u - 5);
+}
+
+// The protected segment holds 3/4 of the cap. Full, it makes room only by an entry idle for
+// demote_after, which goes back to probation; else the newly established waits on probation.
+TEST(BoundedState, AFullProtectedSegmentGivesWayOnlyToIdleness) {
+  auto promote = [](int& v) {
+    ++v;
+    return true;
+  };
+  BoundedState<int, int> busy(4, std::chrono::hours(1));
+  for (int k = 0; k < 4; ++k) busy.update(k, promote);
+  EXPECT_EQ(busy.snapshot().protected_entries, 3u);
+  busy.update(3, promote);  // established, but no room
+  auto s = busy.snapshot();
+  EXPECT_EQ(s.protected_entries, 3u);
+  EXPECT_EQ(s.entries.back().first, 3);
+  BoundedState<int, int> idle(4, std::chrono::milliseconds(0));
+  for (int k = 0; k < 4; ++k) idle.update(k, promote);
+  s = idle.snapshot();
+  EXPECT_EQ(s.protected_entries, 3u);
+  ASSERT_EQ(s.entries.size(), 4u);
+  EXPECT_EQ(s.entries[0].first, 1);  // 0, the least recent, went back to probation
+  EXPECT_EQ(s.entries[3].first, 0);
+}
+
 TEST(BackgroundThread, StopsPromptlyThroughItsSignal) {
   BackgroundThread t("prompt");
   auto ran = std::make_shared<std::atomic<int>>(0);

@@ -4,6 +4,8 @@
 #include <prometheus/text_serializer.h>
 
 #include <algorithm>
+#include <array>
+#include <span>
 #include <sstream>
 #include <stdexcept>
 
@@ -111,6 +113,32 @@ TEST(MetricSink, HostileLabelValuesBecomeAValidScrape) {
   }
   EXPECT_EQ(samples[5].labels[0].second, "\xF0\x9F\x92\xA9 ok");  // valid text is kept as is
   EXPECT_LT(os.str().size(), 3000u);                              // not 131 KB
+}
+
+// Counts per bucket in, cumulative buckets out, ending at +Inf with the count of all.
+TEST(MetricSink, AHistogramIsCumulativeToInf) {
+  constexpr auto kGap = MetricDef::histogram("virtnet_test_gap_seconds", "G.");
+  const std::array<double, 3> bounds = {1, 2, 4};
+  const std::array<std::uint64_t, 4> counts = {5, 0, 2, 1};
+  MetricSink s;
+  s.add_histogram(kGap, bounds, counts, 20.5, {{"source", "a"}});
+  std::ostringstream os;
+  prometheus::TextSerializer().Serialize(os, s.take());
+  const std::string text = os.str();
+  std::string err;
+  const auto samples = testing::parse_exposition(text, &err);
+  ASSERT_EQ(err, "") << text;
+  EXPECT_NE(text.find("# TYPE virtnet_test_gap_seconds histogram"), std::string::npos);
+  EXPECT_NE(text.find("virtnet_test_gap_seconds_bucket{source=\"a\",le=\"2\"} 5"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("virtnet_test_gap_seconds_bucket{source=\"a\",le=\"4\"} 7"),
+            std::string::npos);
+  EXPECT_NE(text.find("virtnet_test_gap_seconds_bucket{source=\"a\",le=\"+Inf\"} 8"),
+            std::string::npos);
+  EXPECT_NE(text.find("virtnet_test_gap_seconds_count{source=\"a\"} 8"), std::string::npos);
+  EXPECT_NE(text.find("virtnet_test_gap_seconds_sum{source=\"a\"} 20.5"), std::string::npos);
+  EXPECT_THROW(s.add_histogram(kGap, bounds, std::span(counts).first(3), 0), std::logic_error);
 }
 
 TEST(ExpositionCheck, RejectsWhatPrometheusRejects) {
