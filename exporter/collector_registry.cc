@@ -1,6 +1,8 @@
 #include "exporter/collector_registry.h"
 
 #include "collectors/bpdu/bpdu_collector.h"
+#include "collectors/console/console_collector.h"
+#include "collectors/libvirt/libvirt_collector.h"
 #include "collectors/links/links_collector.h"
 #include "collectors/process/process_collector.h"
 #include "collectors/qemu/qemu_collector.h"
@@ -11,7 +13,8 @@ namespace virtnet {
 
 std::vector<CollectorInfo> builtin_collectors() {
   return {sockstat::sockstat_info(), process::process_info(), links::links_info(),
-          qemu::qemu_info(),         vrrp::vrrp_info(),       bpdu::bpdu_info()};
+          qemu::qemu_info(),         vrrp::vrrp_info(),       bpdu::bpdu_info(),
+          libvirt::libvirt_info(),   console::console_info()};
 }
 
 }  // namespace virtnet

@@ -38,6 +38,7 @@ bool holds(Cmp c, double v, double t) {
 
 std::string number(double v) {
   std::ostringstream os;
+  os.precision(15);  // 1073741824 as it is, 0.25 without noise
   os << v;
   return os.str();
 }
@@ -52,6 +53,9 @@ std::string expr(const Definition& d) {
     sel += "}";
   }
   if (d.kind == Kind::kRate) sel = "rate(" + sel + "[5m])";
+  if (d.kind == Kind::kGrowth) {
+    sel = "predict_linear(" + sel + "[1h], " + number(kGrowthHorizonSeconds) + ")";
+  }
   return sel + " " + op(d.cmp) + " " + number(d.threshold);
 }
 
@@ -169,6 +173,72 @@ const std::vector<Definition>& definitions() {
        "instance on {interface} (virsh domiflist, or the port's device in Neutron): a bridge or "
        "STP running in the guest; then port security or a BPDU filter on the tap",
        true},
+      {"VirtnetDiskBackingFileMissing",
+       "virtnet_libvirt_disk_backing_missing",
+       {},
+       Kind::kValue,
+       Cmp::kEq,
+       1,
+       "1m",
+       "critical",
+       {"domain", "uuid", "disk"},
+       "instance {domain} ({uuid}): a file of disk {disk}'s backing chain is gone; the instance "
+       "cannot start again (\"unable to find backing disk\") until it is restored",
+       "virtnet_libvirt_disk_missing_file_info of domain {domain} names the file and its "
+       "position; restore the base image (glance image-download into the _base folder) before "
+       "anyone starts or migrates the instance; check the image cache manager "
+       "(remove_unused_base_images) on every host sharing the folder"},
+      {"VirtnetDomainPausedIoError",
+       "virtnet_libvirt_domain_state",
+       {{"state", "paused"}, {"reason", "ioerror"}},
+       Kind::kValue,
+       Cmp::kEq,
+       1,
+       "1m",
+       "critical",
+       {"domain", "uuid"},
+       "instance {domain} ({uuid}) is paused on a disk I/O error: its storage failed or is full",
+       "virsh domblkerror {domain}; the free space and health of the storage under its disks "
+       "(df, the NFS or Ceph cluster); virsh resume {domain} once it is fixed"},
+      {"VirtnetDomainCrashed",
+       "virtnet_libvirt_domain_state",
+       {{"state", "crashed"}},
+       Kind::kValue,
+       Cmp::kEq,
+       1,
+       "1m",
+       "critical",
+       {"domain", "uuid"},
+       "instance {domain} ({uuid}) has crashed (guest panic or qemu failure)",
+       "/var/log/libvirt/qemu/{domain}.log and the console log; virsh dominfo {domain}"},
+      {"VirtnetLibvirtInterfaceUserspace",
+       "virtnet_libvirt_interface_vhost",
+       {},
+       Kind::kValue,
+       Cmp::kEq,
+       0,
+       "10m",
+       "warning",
+       {"domain", "link"},
+       "instance {domain}: interface {link} is served in qemu's userspace, as its domain XML "
+       "says (<driver name='qemu'/>) or for lack of /dev/vhost-net",
+       "the driver label of virtnet_libvirt_interface_info for link {link}; "
+       "virsh dumpxml {domain} | grep -A3 {link}; ls -l /dev/vhost-net; the Nova image's "
+       "hw_vif_model and the flavor's extra specs"},
+      {"VirtnetConsoleLogLarge",
+       "virtnet_console_log_bytes",
+       {},
+       Kind::kGrowth,
+       Cmp::kGt,
+       1073741824,
+       "15m",
+       "warning",
+       {"path", "domain"},
+       "console log {path} of instance {domain} is over 1 GiB or will be within 6 h ({value} "
+       "bytes then): a user opening it in the dashboard pushes it through the message bus",
+       "ls -l {path}; managed_by=file means qemu writes it with no rotation: move Nova to "
+       "virtlogd (stdio_handler = \"logd\" in qemu.conf) or truncate it (truncate -s 0, never "
+       "rm: qemu keeps it open); what the guest prints: tail {path}"},
       {"VirtnetBpduFromUntrackedInstances",
        "virtnet_bpdu_instance_frames_untracked_total",
        {},
@@ -310,7 +380,7 @@ std::vector<Finding> evaluate(const std::vector<prometheus::MetricFamily>& first
   std::vector<Finding> out;
   for (const auto& d : definitions()) {
     const Series now = series_of(last, d);
-    const Series before = d.kind == Kind::kRate ? series_of(first, d) : Series{};
+    const Series before = d.kind != Kind::kValue ? series_of(first, d) : Series{};
     for (const auto& [labels, v] : now) {
       double value = v;
       if (d.kind == Kind::kRate) {
@@ -319,6 +389,11 @@ std::vector<Finding> evaluate(const std::vector<prometheus::MetricFamily>& first
         const double start = it == before.end() ? 0 : it->second;
         if (!(window_seconds > 0) || v < start) continue;
         value = (v - start) / window_seconds;
+      } else if (d.kind == Kind::kGrowth) {
+        auto it = before.find(labels);
+        if (it != before.end() && window_seconds > 0) {
+          value = v + (v - it->second) / window_seconds * kGrowthHorizonSeconds;
+        }
       }
       if (!std::isfinite(value) || !holds(d.cmp, value, d.threshold)) continue;
       out.push_back(

@@ -18,9 +18,12 @@ namespace virtnet {
 // are both made from this table, so the two cannot disagree.
 enum class Cmp { kEq, kNe, kLt, kGt };
 enum class Kind {
-  kValue,  // the sample as it is
-  kRate,   // per-second increase of a counter (PromQL rate over 5m; diagnose: over --watch)
+  kValue,   // the sample as it is
+  kRate,    // per-second increase of a counter (PromQL rate over 5m; diagnose: over --watch)
+  kGrowth,  // a gauge's value 6 h ahead at its current slope (PromQL predict_linear over 1h;
+            // diagnose: the slope over --watch, or the value itself without a first sample)
 };
+inline constexpr double kGrowthHorizonSeconds = 6 * 3600;
 
 struct Definition {
   std::string alert;                                      // VirtnetQemuNetdevUserspace

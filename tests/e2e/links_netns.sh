@@ -95,7 +95,7 @@ grep -q '^1\. \[critical\] VirtnetLinkMtuHeadroomNegative  netns="" link="tapj"$
 rc=0
 ip netns exec "$B" "$EXPORTER" diagnose --watch 1s >"$WORK/clean.txt" 2>"$WORK/clean.err" || rc=$?
 [[ $rc -eq 0 ]] || fail "diagnose in a clean namespace: exit $rc: $(cat "$WORK/clean.txt" "$WORK/clean.err")"
-grep -q 'nothing found (4 collectors' "$WORK/clean.txt" || fail "clean: $(cat "$WORK/clean.txt")"
+grep -q 'nothing found (6 collectors' "$WORK/clean.txt" || fail "clean: $(cat "$WORK/clean.txt")"
 echo "diagnose: negative headroom found (exit 1, tapj first, then brq/tapv/vx0); a clean namespace exit 0"
 
 # The named namespace goes away between scrapes: skipped, not an error.
