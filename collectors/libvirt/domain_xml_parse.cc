@@ -213,8 +213,14 @@ DomainXmlResult parse_domain_xml(std::string_view xml) {
       d.name = text(c);
     else if (is(c, "uuid"))
       d.uuid = text(c);
-    else if (is(c, "vcpu"))
+    else if (is(c, "vcpu")) {
       d.vcpus = static_cast<std::uint32_t>(std::min<std::uint64_t>(number(text(c)), UINT32_MAX));
+      const std::string cur = attr(c, "current");
+      d.vcpus_current =
+          cur.empty() ? d.vcpus
+                      : static_cast<std::uint32_t>(std::min<std::uint64_t>(number(cur), d.vcpus));
+    } else if (is(c, "currentMemory"))
+      d.current_memory_bytes = memory_bytes(c);
     else if (is(c, "memory"))
       d.memory_bytes = memory_bytes(c);
     else if (is(c, "metadata")) {

@@ -43,8 +43,10 @@ struct ConsoleLog {
 
 struct DomainXml {
   std::string name, uuid;
-  std::uint32_t vcpus = 0;
-  std::uint64_t memory_bytes = 0;
+  std::uint32_t vcpus = 0;                 // <vcpu>: the most
+  std::uint32_t vcpus_current = 0;         // <vcpu current=>, else vcpus
+  std::uint64_t memory_bytes = 0;          // <memory>
+  std::uint64_t current_memory_bytes = 0;  // <currentMemory>: the balloon's target, 0 without
   std::optional<NovaInstance> nova;
   // What <metadata> held besides Nova's instance: "" (nothing else, or no <metadata>),
   // "foreign" (another application's namespace, and no Nova instance), "no_namespace" (an

@@ -25,8 +25,9 @@ constexpr auto kVcpus =
                      "vCPUs of the domain: the running count, else the defined one.");
 constexpr auto kMemory =
     MetricDef::gauge("virtnet_libvirt_domain_memory_bytes", "The domain's defined memory.");
-constexpr auto kBalloon = MetricDef::gauge("virtnet_libvirt_domain_balloon_bytes",
-                                           "The running domain's current memory (balloon).");
+constexpr auto kBalloon = MetricDef::gauge(
+    "virtnet_libvirt_domain_balloon_bytes",
+    "The running domain's current memory, the balloon's (<currentMemory> of its live XML).");
 constexpr auto kNova = MetricDef::gauge(
     "virtnet_libvirt_nova_instance_info",
     "Nova's metadata of the domain: the instance's name, flavor, project and user ids.");
@@ -129,6 +130,7 @@ class LibvirtCollector final : public Collector {
     if (ever) out.add(kAge, std::chrono::duration<double>(age).count());
     emit_counters(out, round);
     if (!late.empty()) {
+      if (serve) out.set_data_age(std::chrono::duration<double>(age).count());
       std::string why = late;
       if (serve)
         why +=
@@ -153,12 +155,11 @@ class LibvirtCollector final : public Collector {
     const DomainXmlResult& r = parse(d, parsed);
     if (!r.domain) return;
     const DomainXml& x = *r.domain;
-    out.add(kVcpus,
-            static_cast<double>(d.vcpus_current >= 0 ? static_cast<std::uint64_t>(d.vcpus_current)
-                                                     : x.vcpus),
-            id);
+    out.add(kVcpus, static_cast<double>(x.vcpus_current), id);
     out.add(kMemory, static_cast<double>(x.memory_bytes), id);
-    if (d.balloon_kib >= 0) out.add(kBalloon, static_cast<double>(d.balloon_kib) * 1024, id);
+    if (d.active && x.current_memory_bytes > 0) {
+      out.add(kBalloon, static_cast<double>(x.current_memory_bytes), id);
+    }
     if (x.nova) {
       Labels n = id;
       n.emplace_back("name", x.nova->name);

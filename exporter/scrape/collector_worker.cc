@@ -120,6 +120,7 @@ void CollectorWorker::loop(Shared& s) {
       try {
         r.status = s.collector->collect(sink);
         if (sink.refused_undeclared()) r.status = CollectStatus::kError;
+        r.data_age = sink.data_age();
         r.families = sink.take();
         if (r.status == CollectStatus::kError) {
           r.error = sink.error();

@@ -24,6 +24,7 @@ struct RunResult {
   double seconds = 0;
   std::string error;
   std::chrono::steady_clock::time_point finished;
+  double data_age = 0;  // how old the run's data already was (MetricSink::set_data_age)
 };
 
 // A collector on its own long-lived thread. The scraper asks for a run (begin) and waits for it

@@ -71,6 +71,10 @@ class MetricSink {
   // once), within kMaxErrorBytes in all; the distinct ones past that are counted
   // ("; and 3 more"), and one that alone is too long is cut.
   CollectStatus fail(std::string_view why);
+  // A collector serving data it read earlier (libvirt while libvirtd hangs) says how old it was:
+  // virtnet_scrape_collector_result_age_seconds adds it.
+  void set_data_age(double seconds) { data_age_ = seconds; }
+  double data_age() const { return data_age_; }
   std::string error() const;
   // A family was left out because it was not declared: the run is a failure.
   bool refused_undeclared() const { return refused_undeclared_; }
@@ -83,6 +87,7 @@ class MetricSink {
   std::vector<prometheus::MetricFamily> families_;
   std::unordered_map<std::string, std::size_t, NameHash, std::equal_to<>> index_;
   std::string error_;
+  double data_age_ = 0;
   std::unordered_set<std::string> reasons_;  // every distinct reason given, kept or not
   std::size_t omitted_ = 0;
   bool refused_undeclared_ = false;

@@ -145,7 +145,8 @@ constexpr auto kSuccess =
 constexpr auto kAge = MetricDef::gauge(
     "virtnet_scrape_collector_result_age_seconds",
     "virtnet_exporter: How long ago the collector's run that is served finished (large when a "
-    "late run from the previous scrape is served).");
+    "late run from the previous scrape is served), plus the age of the data that run served "
+    "(libvirt's last answer while libvirtd hangs).");
 
 // Series shared by collectors (virtnet_background_*) go into one family: the text format allows
 // one HELP and TYPE per name.
@@ -258,7 +259,9 @@ std::vector<prometheus::MetricFamily> Scraper::scrape(std::optional<double> scra
     const Labels l = {{"collector", name}};
     meta.add(kDuration, o.run.seconds, l);
     meta.add(kSuccess, o.ok ? 1 : 0, l);
-    meta.add(kAge, std::chrono::duration<double>(Clock::now() - o.run.finished).count(), l);
+    meta.add(kAge,
+             o.run.data_age + std::chrono::duration<double>(Clock::now() - o.run.finished).count(),
+             l);
     CollectorStatusView u;
     u.name = name;
     u.enabled = u.has_run = true;

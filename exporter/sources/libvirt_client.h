@@ -18,9 +18,6 @@ struct LibvirtDomain {
   std::string name, uuid;
   int state = 0, reason = 0;  // virDomainState and its reason, as libvirt numbers them
   bool active = false;
-  // From the stats, when the domain gave them (a running one, not busy: NOWAIT skips those).
-  std::int64_t vcpus_current = -1;
-  std::int64_t balloon_kib = -1;
   // The live XML (an inactive domain's is its inactive one), re-read on events only; shared
   // between snapshots, so that a parse can be cached by its pointer.
   std::shared_ptr<const std::string> xml;

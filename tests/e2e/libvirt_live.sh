@@ -51,6 +51,10 @@ expect_value "virtnet_libvirt_domain_state{$A,state=\"running\",reason=\"booted\
 expect_value "virtnet_libvirt_domain_state{$B,state=\"shutoff\",reason=\"unknown\"}" 1 "$WORK/m1"
 expect_value "virtnet_libvirt_nova_instance_info{$A,name=\"web-a\",flavor=\"m1.tiny\",project_id=\"p-0001\",user_id=\"u-0001\"}" 1 "$WORK/m1"
 expect_value "virtnet_libvirt_interface_vhost{$A,link=\"vt-e2e-ta\"}" 0 "$WORK/m1"
+expect_value "virtnet_libvirt_domain_vcpus{$A}" 1 "$WORK/m1"
+expect_value "virtnet_libvirt_domain_memory_bytes{$A}" 33554432 "$WORK/m1"
+expect_value "virtnet_libvirt_domain_balloon_bytes{$A}" 33554432 "$WORK/m1"
+expect_value "virtnet_libvirt_domain_balloon_bytes{$B}" absent "$WORK/m1"
 grep -q "^virtnet_libvirt_interface_info{$A,link=\"vt-e2e-ta\",type=\"ethernet\",source=\"\",model=\"virtio\",mac=\"[0-9a-f:]*\",driver=\"qemu\"} 1" "$WORK/m1" ||
   fail "the interface with <driver name='qemu'/> is not tied to its tap: $(grep interface_info "$WORK/m1")"
 expect_value "virtnet_libvirt_disk_chain_files{$A,disk=\"vda\"}" 3 "$WORK/m1"
@@ -117,8 +121,10 @@ for i in 1 2; do
   expect_value 'virtnet_scrape_collector_success{collector="libvirt"}' 0 "$WORK/stopped$i"
   expect_value 'virtnet_scrape_collector_success{collector="sockstat"}' 1 "$WORK/stopped$i"
   grep -q '^virtnet_sockstat_' "$WORK/stopped$i" || fail "sockstat's series are gone while libvirtd is stopped"
-  # The last good data, served with its age.
+  # The last good data, served with its age (in the scraper's result age too).
   expect_value "virtnet_libvirt_disk_backing_missing{$A,disk=\"vda\"}" 1 "$WORK/stopped$i"
+  awk -v a="$(value 'virtnet_scrape_collector_result_age_seconds{collector="libvirt"}' "$WORK/stopped$i")" \
+    'BEGIN { exit !(a >= 1.5) }' || fail "the served data's age is not in the result age: $(grep result_age "$WORK/stopped$i")"
 done
 grep -q 'collector=libvirt err="libvirt: virConnectGetAllDomainStats has not returned' "$WORK/exporter.log" ||
   fail "the reason is not logged: $(grep libvirt "$WORK/exporter.log" | tail -3)"
@@ -132,7 +138,7 @@ connects=$(value virtnet_libvirt_connects_total "$WORK/back")
 kill -KILL "$LIBVIRTD_PID"
 scrape >"$WORK/down"
 expect_value 'virtnet_scrape_collector_success{collector="libvirt"}' 0 "$WORK/down"
-libvirtd --daemon
+"${LIBVIRTD[@]}"
 LIBVIRTD_PID=""
 for _ in $(seq 150); do ok && break; sleep 0.1; done
 ok || fail "libvirt did not come back after libvirtd restarted: $(grep libvirt "$WORK/exporter.log" | tail -3)"
@@ -140,6 +146,24 @@ LIBVIRTD_PID=$(libvirtd_pid)
 [[ $(value virtnet_libvirt_connects_total "$WORK/back") -gt $connects ]] || fail "no reconnection counted"
 expect_value "virtnet_libvirt_domain_state{$A,state=\"running\",reason=\"booted\"}" 1 "$WORK/back"
 check_metrics "$WORK/back"
+
+# A user outside the socket's group (--run-as nobody): refused, and told which group it needs;
+# the console collector counts the folder it cannot list.
+chmod 755 "$WORK"
+mkdir -p "$WORK/locked/x"
+chmod 700 "$WORK/locked"
+start_exporter "$EXPORTER" --run-as nobody --collector.disable-defaults --collector.libvirt \
+  --collector.console --collector.console.globs="$WORK/locked/*/console.log"
+for _ in $(seq 30); do
+  scrape >"$WORK/nobody"
+  grep -q '^virtnet_libvirt_connected 0' "$WORK/nobody" && break
+  sleep 0.1
+done
+expect_value 'virtnet_scrape_collector_success{collector="libvirt"}' 0 "$WORK/nobody"
+expect_value 'virtnet_console_errors_total{reason="glob"}' 1 "$WORK/nobody"
+grep -q "needs the socket's group 'libvirt'" "$WORK/exporter.log" ||
+  fail "the refusal does not name the group: $(grep 'cannot connect' "$WORK/exporter.log" | tail -1)"
 calls=$(grep '^virtnet_libvirt_calls_total' "$WORK/back" | tr '\n' ' ')
 echo "libvirt: userspace tap, console +1 MiB, both bases missing, transient domain gone; stopped" \
-  "daemon: scrapes within 3.5 s; back after SIGCONT and a restart; $calls"
+  "daemon: scrapes within 3.5 s; back after SIGCONT and a restart; outside the socket's group:" \
+  "refused, the group named; $calls"

@@ -20,6 +20,8 @@ TEST(DomainXml, RunningWithNovaChainAndFileConsole) {
   EXPECT_EQ(d.uuid, "11111111-2222-3333-4444-555555555555");
   EXPECT_EQ(d.vcpus, 1u);
   EXPECT_EQ(d.memory_bytes, 32u << 20);
+  EXPECT_EQ(d.current_memory_bytes, 32u << 20);
+  EXPECT_EQ(d.vcpus_current, 1u);
   ASSERT_TRUE(d.nova.has_value());
   EXPECT_EQ(d.nova->name, "web-1");
   EXPECT_EQ(d.nova->flavor, "m1.tiny");
@@ -73,9 +75,13 @@ TEST(DomainXml, PtyWithLogAndVhostInterface) {
 
 TEST(DomainXml, BridgeSourceAndMemoryUnits) {
   const DomainXml d = must(R"(<domain><name>b</name><memory unit='GiB'>2</memory>
+    <currentMemory unit='MiB'>1536</currentMemory><vcpu current='2'>4</vcpu>
     <devices><interface type='bridge'><source bridge='qbr1'/><target dev='tap1'/>
     <model type='virtio'/></interface></devices></domain>)");
   EXPECT_EQ(d.memory_bytes, 2ull << 30);
+  EXPECT_EQ(d.current_memory_bytes, 1536ull << 20);
+  EXPECT_EQ(d.vcpus, 4u);
+  EXPECT_EQ(d.vcpus_current, 2u);
   ASSERT_EQ(d.interfaces.size(), 1u);
   EXPECT_EQ(d.interfaces[0].source, "qbr1");
   EXPECT_EQ(d.interfaces[0].type, "bridge");
