@@ -69,7 +69,7 @@ class ConsoleCollector final : public Collector {
         ++over;
         continue;
       }
-      const FileStat st = stat_file(under_root(f.path));
+      const FileStat st = stat_file(root_.under(f.path));
       if (st.state == FileStat::State::kMissing) continue;  // not written yet, or rotated away
       if (st.state == FileStat::State::kError) {
         note_error("stat", f.path + ": " + st.error);
@@ -109,14 +109,14 @@ class ConsoleCollector final : public Collector {
   void from_libvirt(std::vector<Found>& found, std::set<std::string>& seen,
                     std::map<std::string, std::string>& domain_of, std::string* late) {
     const auto snap = client_->refresh(std::chrono::steady_clock::now() + timeout_, late);
-    std::unordered_map<const std::string*, std::vector<libvirt::ConsoleLog>> parsed;
+    std::unordered_map<const std::string*, Parsed> parsed;
     for (const auto& d : snap->domains) {
       domain_of[d.uuid] = d.name;
       if (!d.xml) continue;
       auto it = parsed_.find(d.xml.get());
       std::vector<libvirt::ConsoleLog> logs;
       if (it != parsed_.end()) {
-        logs = it->second;
+        logs = std::move(it->second.logs);
       } else {
         // Malformed XML is the libvirt collector's to count: here it only has no console.
         auto r = libvirt::parse_domain_xml(*d.xml);
@@ -125,13 +125,9 @@ class ConsoleCollector final : public Collector {
       for (const auto& c : logs) {
         if (seen.insert(c.path).second) found.push_back({c.path, d.name, d.uuid, true});
       }
-      parsed.emplace(d.xml.get(), std::move(logs));
-      keep_.push_back(d.xml);
+      parsed.emplace(d.xml.get(), Parsed{d.xml, std::move(logs)});
     }
     parsed_ = std::move(parsed);
-    // The XML texts the cache is keyed by, held until the next scrape's.
-    keep_.erase(keep_.begin(), keep_.end() - static_cast<std::ptrdiff_t>(
-                                                 std::min(keep_.size(), snap->domains.size())));
   }
 
   void from_globs(std::vector<Found>& found, std::set<std::string>& seen,
@@ -140,7 +136,7 @@ class ConsoleCollector final : public Collector {
       glob_t g{};
       errors_in_glob_.clear();
       current_ = this;
-      const std::string rooted = under_root(pattern);
+      const std::string rooted = root_.under(pattern);
       const int r = ::glob(rooted.c_str(), GLOB_NOSORT, &ConsoleCollector::glob_error, &g);
       current_ = nullptr;
       for (const auto& e : errors_in_glob_) note_error("glob", e);
@@ -159,11 +155,7 @@ class ConsoleCollector final : public Collector {
     }
   }
 
-  // Paths as the host names them (labels, libvirt's XML) and as this process reaches them, under
-  // --path.rootfs.
-  std::string under_root(const std::string& p) const {
-    return root_.root() == "/" ? p : root_.path(std::string_view(p).substr(p.starts_with('/')));
-  }
+  // A path this process reached under --path.rootfs, as the host names it (labels, libvirt's XML).
   std::string on_host(std::string p) const {
     const std::string& r = root_.root();
     if (r == "/" || !p.starts_with(r)) return p;
@@ -201,6 +193,7 @@ class ConsoleCollector final : public Collector {
 
   void note_error(const std::string& reason, const std::string& what) {
     ++errors_[reason];
+    if (logged_.size() >= 4096) logged_.clear();  // bounded: logs come and go
     if (logged_.insert(what).second) log_warn("console: cannot read " + what);
   }
 
@@ -214,8 +207,13 @@ class ConsoleCollector final : public Collector {
   std::shared_ptr<ProcWalk> walk_;
   const FsRoot proc_;
   std::shared_ptr<LibvirtClient> client_;
-  std::unordered_map<const std::string*, std::vector<libvirt::ConsoleLog>> parsed_;
-  std::vector<std::shared_ptr<const std::string>> keep_;
+  // The consoles of each XML text seen at the last scrape, keyed by the text, which the entry
+  // keeps alive.
+  struct Parsed {
+    std::shared_ptr<const std::string> xml;
+    std::vector<libvirt::ConsoleLog> logs;
+  };
+  std::unordered_map<const std::string*, Parsed> parsed_;
   std::vector<std::string> errors_in_glob_;
   std::map<std::string, std::uint64_t> errors_;
   std::set<std::string> logged_;

@@ -7,18 +7,19 @@
 
 namespace virtnet::libvirt {
 
-Chain walk_chain(const std::string& image, const ProbeFn& probe) {
+Chain walk_chain(const std::string& image, const std::string& image_format, const ProbeFn& probe) {
   Chain c;
   std::set<std::pair<std::uint64_t, std::uint64_t>> seen;
   std::string path = image;
-  std::string format;  // as the overlay recorded it
+  std::string format = image_format;  // as the XML, then each overlay, recorded it
   while (!path.empty()) {
     if (static_cast<int>(c.files.size()) >= kMaxChainDepth) {
       c.problem = fmt::format("a chain deeper than {} files", kMaxChainDepth);
       c.kind = Chain::Problem::kTooDeep;
       break;
     }
-    const ImageProbe p = probe(path);
+    const bool raw = format == "raw";
+    const ImageProbe p = probe(path, !raw);
     ChainFile f{path, format, p.state != ImageProbe::State::kMissing};
     if (p.state == ImageProbe::State::kMissing) {
       c.missing_at = static_cast<int>(c.files.size());
@@ -36,6 +37,10 @@ Chain walk_chain(const std::string& image, const ProbeFn& probe) {
       c.kind = Chain::Problem::kLoop;
       break;
     }
+    if (raw) {  // the end of the chain, whatever its bytes say
+      c.files.push_back(std::move(f));
+      break;
+    }
     const auto& h = p.header;
     if (!h.ok) {
       c.problem = fmt::format("{}: {}", path, h.error);
@@ -44,7 +49,7 @@ Chain walk_chain(const std::string& image, const ProbeFn& probe) {
       break;
     }
     const bool qcow2 = h.header.kind == ImageHeader::Kind::kQcow2;
-    if (f.format.empty() || (qcow2 && f.format == "raw")) f.format = qcow2 ? "qcow2" : "raw";
+    if (f.format.empty()) f.format = qcow2 ? "qcow2" : "raw";
     c.files.push_back(std::move(f));
     // A raw image has no header: whatever its bytes say, the chain ends (as qemu reads it, when
     // the overlay recorded it raw).

@@ -34,13 +34,16 @@ struct ImageProbe {
   State state = State::kMissing;
   std::string error;  // kError: why (EACCES, an unreadable folder, EIO ...)
   std::uint64_t dev = 0, ino = 0;
-  ImageHeaderResult header;
+  ImageHeaderResult header;  // read only when asked for (want_header)
 };
-using ProbeFn = std::function<ImageProbe(const std::string& path)>;
+// `want_header`: false for a file recorded raw (its existence only).
+using ProbeFn = std::function<ImageProbe(const std::string& path, bool want_header)>;
 
 // For an inactive domain, whose XML has no <backingStore>: follows the headers from `image`,
-// probing each file. Pure but for `probe`.
-Chain walk_chain(const std::string& image, const ProbeFn& probe);
+// probing each file. `format` is the image's as the XML records it. A file recorded raw is never
+// read as qcow2, whatever its bytes say: a guest writes its raw disk, and could plant a header
+// naming any host file. Pure but for `probe`.
+Chain walk_chain(const std::string& image, const std::string& format, const ProbeFn& probe);
 
 // For a running domain, whose live XML names its chain: checks each file's presence with
 // `exists` (true, false, or nothing when it cannot tell: an error, kept as the problem).

@@ -17,9 +17,12 @@ namespace {
 // The head read first: the header, its extensions and the backing name fit in it for any image
 // qemu-img writes (the name follows the extensions in the first cluster).
 constexpr std::size_t kHeadBytes = 64 * 1024;
+constexpr std::size_t kMaxLogged = 4096;
 }  // namespace
 
 struct DiskProber::Shared {
+  explicit Shared(FsRoot r) : root(std::move(r)) {}
+  const FsRoot root;
   std::mutex mu;
   std::condition_variable cv;
   bool stop = false;
@@ -56,12 +59,14 @@ class Round {
         return to_state(st.state);
       });
     }
-    return walk_chain(j.source, [this](const std::string& p) { return probe(p); });
+    return walk_chain(j.source, j.format,
+                      [this](const std::string& p, bool want) { return probe(p, want); });
   }
 
   void reject(const std::string& reason, const std::string& what) {
     std::lock_guard lk(s_.mu);
     ++s_.rejected[reason];
+    if (logged_.size() >= kMaxLogged) logged_.clear();  // bounded: paths come and go
     if (logged_.insert(what).second) log_warn("libvirt: disk chain: " + what);
   }
 
@@ -87,10 +92,10 @@ class Round {
 
   FileStat stat_at(const std::string& path) {
     at(path);
-    return stat_file(path);
+    return stat_file(s_.root.under(path));
   }
 
-  ImageProbe probe(const std::string& path) {
+  ImageProbe probe(const std::string& path, bool want_header) {
     ImageProbe p;
     const FileStat st = stat_at(path);
     p.state = to_state(st.state);
@@ -98,12 +103,18 @@ class Round {
     if (st.state != FileStat::State::kPresent) return p;
     p.dev = st.dev;
     p.ino = st.ino;
+    if (!want_header) return p;
+    if (!st.regular && !st.block) {  // a FIFO or a device named by a header: never opened
+      p.header.error = "not a regular file or a block device";
+      return p;
+    }
     auto it = cache_.find(path);
     if (it != cache_.end() && it->second.st.dev == st.dev && it->second.st.ino == st.ino &&
         it->second.st.size == st.size && it->second.st.mtime == st.mtime) {
       p.header = it->second.header;
     } else {
-      p.header = read_header(path, st.size);
+      // A block device's size is not in stat: unknown, so no name is "past its end".
+      p.header = read_header(path, st.block ? UINT64_MAX : st.size);
       if (!p.header.ok) {
         const bool unreadable = p.header.error.rfind("cannot read", 0) == 0;
         reject(unreadable ? "unreadable" : "header", fmt::format("{}: {}", path, p.header.error));
@@ -122,13 +133,13 @@ class Round {
     }
     std::string head, error;
     ImageHeaderResult r;
-    if (!read_head(path, kHeadBytes, &head, &error)) {
+    if (!read_head(s_.root.under(path), kHeadBytes, &head, &error)) {
       r.error = "cannot read: " + error;
       return r;
     }
     r = parse_image_header(head, size);
     if (!r.ok && r.need > head.size() && r.need <= kMaxHeaderBytes) {
-      if (!read_head(path, r.need, &head, &error)) {
+      if (!read_head(s_.root.under(path), r.need, &head, &error)) {
         r.error = "cannot read: " + error;
         return r;
       }
@@ -198,7 +209,9 @@ void prober_loop(const std::shared_ptr<DiskProber::Shared>& s) {
 
 }  // namespace
 
-DiskProber::DiskProber() : s_(std::make_shared<Shared>()) {}
+DiskProber::DiskProber(FsRoot root) : s_(std::make_shared<Shared>(std::move(root))) {}
+
+DiskProber::~DiskProber() { stop(); }
 
 void DiskProber::start() {
   thread_.start([s = s_](const StopSignal&) { prober_loop(s); });

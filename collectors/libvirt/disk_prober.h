@@ -9,16 +9,18 @@
 
 #include "collectors/libvirt/backing_chain.h"
 #include "exporter/scrape/background.h"
+#include "exporter/sources/fs_root.h"
 
 namespace virtnet::libvirt {
 
 // One disk to check: a running domain's chain as its live XML names it (stat each file), or an
 // inactive one's image, whose chain is followed through the qcow2 headers.
 struct DiskJob {
-  std::string key;  // the domain's uuid and the disk's target
+  std::string key;  // the domain's uuid and the disk's target: the job's identity
   std::string source, format;
   bool live_chain = false;
   std::vector<NamedFile> backing;
+  std::string domain, uuid, disk;  // its labels, as the XML spells them
 };
 
 struct DiskRound {
@@ -35,7 +37,8 @@ struct DiskRound {
 class DiskProber {
  public:
   using Clock = std::chrono::steady_clock;
-  DiskProber();
+  explicit DiskProber(FsRoot root = FsRoot("/"));  // disk paths are reached under --path.rootfs
+  ~DiskProber();
   void start();
   void stop();
   bool join(Clock::time_point deadline);

@@ -93,7 +93,8 @@ class LibvirtCollector final : public Collector {
       : uri_(o.get_string("uri")),
         timeout_(std::chrono::milliseconds(o.get_int("timeout_ms"))),
         max_stale_(std::chrono::seconds(o.get_int("max_stale_seconds"))),
-        root_(src.root) {}
+        root_(src.root),
+        prober_(src.root) {}
 
   std::string_view name() const override { return "libvirt"; }
 
@@ -118,6 +119,7 @@ class LibvirtCollector final : public Collector {
     std::vector<DiskJob> jobs;
     std::unordered_map<const std::string*, Parsed> parsed;
     if (serve) {
+      vhost_device_ = root_.exists("dev/vhost-net");  // once a scrape, not once a domain
       out.add(kDomains, static_cast<double>(snap->domains.size()));
       for (const auto& d : snap->domains) emit_domain(out, d, parsed, jobs);
     }
@@ -168,7 +170,6 @@ class LibvirtCollector final : public Collector {
       n.emplace_back("user_id", x.nova->user_id);
       out.add(kNova, 1, n);
     }
-    const bool vhost_device = root_.exists("dev/vhost-net");
     for (const auto& i : x.interfaces) {
       Labels l = id;
       l.emplace_back("link", i.target);
@@ -182,13 +183,16 @@ class LibvirtCollector final : public Collector {
       const bool tap_backed =
           i.type == "bridge" || i.type == "network" || i.type == "ethernet" || i.type == "direct";
       if (i.model == "virtio" && tap_backed && !i.target.empty()) {
-        out.add(kIfVhost, i.driver != "qemu" && vhost_device ? 1 : 0, l);
+        out.add(kIfVhost, i.driver != "qemu" && vhost_device_ ? 1 : 0, l);
       }
     }
     for (const auto& disk : x.disks) {
       if (disk.source.empty() || disk.device == "cdrom" || disk.device == "floppy") continue;
       DiskJob j;
-      j.key = d.uuid + '\n' + d.name + '\n' + disk.target;
+      j.key = d.uuid + '\n' + disk.target;  // a uuid has no newline: unambiguous
+      j.domain = d.name;
+      j.uuid = d.uuid;
+      j.disk = disk.target;
       j.source = disk.source;
       j.format = disk.format;
       j.live_chain = d.active && disk.chain_known;
@@ -217,6 +221,7 @@ class LibvirtCollector final : public Collector {
 
   void note_xml_rejection(const std::string& reason, const std::string& what) {
     ++xml_rejected_[reason];
+    if (logged_.size() >= 4096) logged_.clear();  // bounded: domains come and go
     if (logged_.insert(what).second) log_warn("libvirt: domain XML: " + what);
   }
 
@@ -225,11 +230,7 @@ class LibvirtCollector final : public Collector {
       auto it = round.chains->find(j.key);
       if (it == round.chains->end()) continue;  // not checked yet (the prober is behind)
       const Chain& c = it->second;
-      const auto a = j.key.find('\n');
-      const auto b = j.key.find('\n', a + 1);
-      const Labels l{{"domain", j.key.substr(a + 1, b - a - 1)},
-                     {"uuid", j.key.substr(0, a)},
-                     {"disk", j.key.substr(b + 1)}};
+      const Labels l{{"domain", j.domain}, {"uuid", j.uuid}, {"disk", j.disk}};
       out.add(kMissing, c.missing_at >= 0 ? 1 : 0, l);
       if (c.missing_at >= 0) {
         Labels m = l;
@@ -266,6 +267,7 @@ class LibvirtCollector final : public Collector {
   const std::chrono::milliseconds timeout_;
   const std::chrono::seconds max_stale_;
   const FsRoot root_;
+  bool vhost_device_ = false;  // /dev/vhost-net on the host, looked up once a scrape
   std::shared_ptr<LibvirtClient> client_;
   DiskProber prober_;
   std::unordered_map<const std::string*, Parsed> parsed_;  // by the XML's text, kept alive in it

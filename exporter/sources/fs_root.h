@@ -31,6 +31,11 @@ class FsRoot {
   explicit FsRoot(std::string root) : root_(std::move(root)) {}
   const std::string& root() const { return root_; }
   std::string path(std::string_view relative) const;
+  // An absolute host path (from a domain's XML, a glob) as this process reaches it under the root.
+  std::string under(std::string_view absolute) const {
+    return root_ == "/" ? std::string(absolute)
+                        : path(absolute.substr(!absolute.empty() && absolute.front() == '/'));
+  }
   ReadResult read(std::string_view relative, std::size_t max_bytes = kDefaultMaxBytes) const;
   // As read(), into a buffer the caller reuses across files (the process walk reads thousands).
   ReadStatus read_into(std::string_view relative, std::string& out, int* error,

@@ -22,6 +22,8 @@ FileStat stat_file(const std::string& path) {
   f.dev = st.st_dev;
   f.ino = st.st_ino;
   f.size = static_cast<std::uint64_t>(st.st_size);
+  f.regular = S_ISREG(st.st_mode);
+  f.block = S_ISBLK(st.st_mode);
   f.mtime = static_cast<double>(st.st_mtim.tv_sec) + static_cast<double>(st.st_mtim.tv_nsec) / 1e9;
   return f;
 }

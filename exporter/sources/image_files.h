@@ -13,7 +13,8 @@ struct FileStat {
   State state = State::kMissing;
   std::string error;  // kError: strerror, with the errno's name (EACCES on a folder, EIO ...)
   std::uint64_t dev = 0, ino = 0, size = 0;
-  double mtime = 0;  // Unix seconds
+  double mtime = 0;                     // Unix seconds
+  bool regular = false, block = false;  // a block device's size is 0 here: unknown
 };
 FileStat stat_file(const std::string& path);
 

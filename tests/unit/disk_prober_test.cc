@@ -49,7 +49,7 @@ class DiskProberTest : public ::testing::Test {
 TEST_F(DiskProberTest, InactiveChainFromHeadersAndReadAgainOnlyWhenChanged) {
   write(dir_ + "/top", overlay("base"));
   write(dir_ + "/base", std::string(4096, 'r'));
-  const DiskJob j{"u\nd\nvda", dir_ + "/top", "qcow2", false, {}};
+  const DiskJob j{"u\nvda", dir_ + "/top", "qcow2", false, {}, "d", "u", "vda"};
   DiskRound r = probe({j});
   ASSERT_TRUE(r.fresh);
   const Chain& c = r.chains->at(j.key);
@@ -77,7 +77,8 @@ TEST_F(DiskProberTest, InactiveChainFromHeadersAndReadAgainOnlyWhenChanged) {
 TEST_F(DiskProberTest, LiveChainStatted) {
   write(dir_ + "/top", "x");
   const DiskJob j{
-      "k", dir_ + "/top", "qcow2", true, {{dir_ + "/mid", "qcow2"}, {dir_ + "/base", "raw"}}};
+      "k", dir_ + "/top", "qcow2", true, {{dir_ + "/mid", "qcow2"}, {dir_ + "/base", "raw"}},
+      "d", "u",           "vda"};
   write(dir_ + "/mid", "x");
   DiskRound r = probe({j});
   EXPECT_EQ(r.chains->at("k").missing_at, 2);
@@ -88,10 +89,10 @@ TEST_F(DiskProberTest, AFileLoopAndOddNames) {
   const std::string odd = dir_ + "/a\xff\nb";
   write(odd, overlay("loop2"));
   write(dir_ + "/loop2", overlay("a\xff\nb"));
-  DiskRound r = probe({{"k", odd, "", false, {}}});
+  DiskRound r = probe({{"k", odd, "", false, {}, "d", "u", "vda"}});
   EXPECT_EQ(r.chains->at("k").kind, Chain::Problem::kLoop);
   EXPECT_EQ(r.rejected["loop"], 1u);
-  r = probe({{"k", odd, "", false, {}}});
+  r = probe({{"k", odd, "", false, {}, "d", "u", "vda"}});
   EXPECT_EQ(r.rejected["loop"], 1u);  // counted once, not each round
 }
 

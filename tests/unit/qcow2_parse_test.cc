@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <string>
 
 #include "collectors/libvirt/backing_chain.h"
@@ -119,13 +120,17 @@ TEST(Qcow2Parse, Resolve) {
 // The walk over a chain of files held in a map: path -> (inode, head).
 struct Files {
   std::map<std::string, std::pair<std::uint64_t, std::string>> f;
-  ImageProbe operator()(const std::string& p) const {
+  mutable std::vector<std::string> headers_read;
+  ImageProbe operator()(const std::string& p, bool want_header) const {
     ImageProbe r;
     auto it = f.find(p);
     if (it == f.end()) return r;
     r.state = ImageProbe::State::kPresent;
     r.ino = it->second.first;
-    r.header = parse_image_header(it->second.second, it->second.second.size());
+    if (want_header) {
+      headers_read.push_back(p);
+      r.header = parse_image_header(it->second.second, it->second.second.size());
+    }
     return r;
   }
 };
@@ -141,7 +146,7 @@ TEST(BackingChain, QcowOverQcowOverRaw) {
   fs.f["/i/top"] = {1, overlay("mid")};
   fs.f["/i/mid"] = {2, overlay("/b/base")};
   fs.f["/b/base"] = {3, std::string(100, 'r')};
-  const Chain c = walk_chain("/i/top", fs);
+  const Chain c = walk_chain("/i/top", "qcow2", fs);
   ASSERT_EQ(c.files.size(), 3u);
   EXPECT_EQ(c.files[1].path, "/i/mid");
   EXPECT_EQ(c.files[2].format, "raw");
@@ -152,32 +157,54 @@ TEST(BackingChain, QcowOverQcowOverRaw) {
 TEST(BackingChain, BaseDeleted) {
   Files fs;
   fs.f["/i/top"] = {1, overlay("/b/gone")};
-  const Chain c = walk_chain("/i/top", fs);
+  const Chain c = walk_chain("/i/top", "qcow2", fs);
   ASSERT_EQ(c.files.size(), 2u);
   EXPECT_EQ(c.missing_at, 1);
   EXPECT_FALSE(c.files[1].exists);
-  EXPECT_EQ(walk_chain("/nothing", fs).missing_at, 0);
+  EXPECT_EQ(walk_chain("/nothing", "", fs).missing_at, 0);
 }
 
 TEST(BackingChain, LoopAndDepth) {
   Files fs;
   fs.f["/a"] = {1, overlay("/b")};
   fs.f["/b"] = {2, overlay("/a")};
-  Chain c = walk_chain("/a", fs);
+  Chain c = walk_chain("/a", "", fs);
   EXPECT_EQ(c.kind, Chain::Problem::kLoop);
   EXPECT_EQ(c.files.size(), 2u);
   // A hard link of itself: same inode under another name.
   fs.f["/c"] = {3, overlay("/d")};
   fs.f["/d"] = {3, overlay("/e")};
-  EXPECT_EQ(walk_chain("/c", fs).kind, Chain::Problem::kLoop);
+  EXPECT_EQ(walk_chain("/c", "", fs).kind, Chain::Problem::kLoop);
   Files deep;
   for (int i = 0; i < 40; ++i) {
     deep.f["/" + std::to_string(i)] = {static_cast<std::uint64_t>(i + 1),
                                        overlay("/" + std::to_string(i + 1))};
   }
-  c = walk_chain("/0", deep);
+  c = walk_chain("/0", "qcow2", deep);
   EXPECT_EQ(c.kind, Chain::Problem::kTooDeep);
   EXPECT_EQ(c.files.size(), static_cast<std::size_t>(kMaxChainDepth));
+}
+
+TEST(BackingChain, ARawDiskIsNeverReadAsQcow2) {
+  // A guest wrote a qcow2 header into its raw disk, naming a host file: not followed, not read.
+  Files fs;
+  fs.f["/i/disk"] = {1, overlay("/etc/shadow")};
+  fs.f["/etc/shadow"] = {2, "secret"};
+  Chain c = walk_chain("/i/disk", "raw", std::ref(fs));
+  ASSERT_EQ(c.files.size(), 1u);
+  EXPECT_EQ(c.files[0].format, "raw");
+  EXPECT_TRUE(fs.headers_read.empty());
+  // Nor a base the overlay recorded raw.
+  fs.f["/i/top"] = {3, overlay("/i/disk")};
+  fs.f["/i/disk"] = {1, overlay("/etc/shadow")};
+  Files with_format = fs;
+  auto top = overlay("/i/disk");
+  top.replace(104, 16, std::string("\xe2\x79\x2a\xca\0\0\0\3raw\0\0\0\0\0", 16));
+  with_format.f["/i/top"] = {3, top};
+  c = walk_chain("/i/top", "qcow2", std::ref(with_format));
+  ASSERT_EQ(c.files.size(), 2u);
+  EXPECT_EQ(c.files[1].format, "raw");
+  EXPECT_EQ(with_format.headers_read, std::vector<std::string>{"/i/top"});
 }
 
 TEST(BackingChain, LiveChainChecked) {
