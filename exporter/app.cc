@@ -7,10 +7,13 @@
 
 #include <iostream>
 #include <set>
+#include <stdexcept>
 
+#include "exporter/collector_registry.h"
 #include "exporter/common/logging.h"
 #include "exporter/common/version.h"
 #include "exporter/config/config.h"
+#include "exporter/config/rule_settings.h"
 #include "exporter/findings/diagnose.h"
 #include "exporter/findings/findings.h"
 #include "exporter/flags.h"
@@ -73,7 +76,8 @@ std::string enabled_names(const Built& b, bool rebuilt_only = false) {
 }
 
 // Two collections --watch apart, then the findings; 0 clean, 1 found, 2 interrupted.
-int diagnose(Scraper& scraper, Built built, const DiagnoseOptions& opts, const sigset_t& signals) {
+int diagnose(Scraper& scraper, Built built, const std::vector<ConditionGroup>& conditions,
+             const DiagnoseOptions& opts, const sigset_t& signals) {
   const std::size_t collectors = built.slots.size();
   scraper.set_collectors(std::move(built.slots), std::move(built.listing));
   auto first = scraper.scrape(std::nullopt);
@@ -90,11 +94,13 @@ int diagnose(Scraper& scraper, Built built, const DiagnoseOptions& opts, const s
     }
   }
   const auto last = scraper.scrape(std::nullopt);
-  const auto findings = evaluate(first, last, std::chrono::duration<double>(opts.watch).count());
+  const auto findings =
+      evaluate(conditions, first, last, std::chrono::duration<double>(opts.watch).count());
+  const auto fleet = fleet_only(conditions);
   if (opts.json) {
-    render_json(findings, collectors, opts.watch, std::cout);
+    render_json(findings, fleet, collectors, opts.watch, std::cout);
   } else {
-    render_text(findings, collectors, opts.watch, std::cout);
+    render_text(findings, fleet, collectors, opts.watch, std::cout);
   }
   std::cout.flush();
   return findings.empty() ? 0 : 1;
@@ -242,12 +248,26 @@ int run_exporter(int argc, char** argv, const std::vector<CollectorInfo>& regist
   if (!outcome.flags) return outcome.exit_code;
   const Flags& flags = *outcome.flags;
   setup_logging(flags.log_level, flags.log_format);
-  if (flags.mode == Flags::Mode::kRules) {
-    std::cout << rules_yaml();
-    return 0;
-  }
   const bool diagnosing = flags.mode == Flags::Mode::kDiagnose;
   const int error_code = diagnosing ? 2 : 1;
+  // The conditions, as the operator's overrides file wants them.
+  RuleSettings rule_settings;
+  std::vector<ConditionGroup> conditions;
+  try {
+    if (!flags.rule_overrides.empty()) rule_settings = load_rule_settings(flags.rule_overrides);
+    try {
+      conditions = apply_overrides(condition_groups(registry), rule_settings);
+    } catch (const std::invalid_argument& e) {  // an override naming what it cannot change
+      throw std::invalid_argument(flags.rule_overrides + ": " + e.what());
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "virtnet_exporter: error: --rules.overrides: " << e.what() << "\n";
+    return error_code;
+  }
+  if (flags.mode == Flags::Mode::kRules) {
+    std::cout << rules_yaml(conditions, rule_settings);
+    return 0;
+  }
   const Sources sources = make_sources(flags);
 
   // Constructing the collectors validates them: --config.check stops after it.
@@ -277,7 +297,7 @@ int run_exporter(int argc, char** argv, const std::vector<CollectorInfo>& regist
   const sigset_t signals = block_signals();
   raise_fd_limit(flags.http.max_connections);
   Scraper scraper(flags.scrape_timeout);
-  if (diagnosing) return diagnose(scraper, std::move(built), flags.diagnose, signals);
+  if (diagnosing) return diagnose(scraper, std::move(built), conditions, flags.diagnose, signals);
   return serve(flags, registry, sources, scraper, std::move(built), std::move(config), signals);
 }
 

@@ -17,6 +17,7 @@ struct Texts {
   std::string level = "info", format = "logfmt", timeout = "10s", idle = "10s", handshake = "5s";
   std::string login_window = "1m";
   std::string watch = "10s", output = "text";
+  std::string rule_overrides;
   bool version = false;
 };
 
@@ -111,6 +112,11 @@ Subcommands add_subcommands(CLI::App& app, Texts& t) {
   auto* rules = app.add_subcommand(
       "rules", "Print the Prometheus alert rules (the conditions diagnose reports) and exit.");
   rules->fallthrough();
+  for (auto* sub : {diagnose, rules}) {
+    sub->add_option("--rules.overrides", t.rule_overrides,
+                    "A YAML file of the operator's choices: the job selector, the runbook URL, "
+                    "and per alert its threshold, for, severity, matchers or disabled.");
+  }
   app.require_subcommand(0, 1);
   return {diagnose, rules};
 }
@@ -243,6 +249,7 @@ FlagsOutcome parse_flags(int argc, const char* const* argv,
     }
   }
   if (sub.rules->parsed()) f.mode = Flags::Mode::kRules;
+  f.rule_overrides = texts.rule_overrides;
   if (texts.version) {
     out << "virtnet_exporter, version " << kVersion << " (revision: " << kRevision << ")\n"
         << "  build compiler: " << kCompiler << "\n";

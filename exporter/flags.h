@@ -20,6 +20,7 @@ struct Flags {
   enum class Mode { kServe, kDiagnose, kRules };
   Mode mode = Mode::kServe;
   DiagnoseOptions diagnose;
+  std::string rule_overrides;  // rules and diagnose: --rules.overrides
   HttpOptions http;
   std::string config_file;
   bool config_check = false;

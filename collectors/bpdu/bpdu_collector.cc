@@ -226,6 +226,7 @@ CollectorInfo bpdu_info() {
       },
       {kFrames, kLastFrame, kInstanceFrames, kUntracked, kRejected, kCost.dropped, kCost.held,
        kCost.cpu},
+      bpdu_conditions(),
   };
 }
 

@@ -5,5 +5,7 @@
 namespace virtnet::bpdu {
 
 CollectorInfo bpdu_info();
+// The conditions on its series (bpdu_conditions.cc).
+std::vector<Condition> bpdu_conditions();
 
 }  // namespace virtnet::bpdu

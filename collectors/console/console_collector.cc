@@ -250,6 +250,7 @@ CollectorInfo console_info() {
             {CAP_SYS_PTRACE, "to see which console logs virtlogd holds (readlink /proc/PID/fd)"}};
       },
       {kBytes, kMtime, kLogs, kOverCap, kErrors},
+      console_conditions(),
   };
 }
 

@@ -37,8 +37,8 @@ constexpr auto kIfInfo = MetricDef::gauge(
     "bridge or network (source), model, MAC and <driver name> (driver).");
 constexpr auto kIfVhost = MetricDef::gauge(
     "virtnet_libvirt_interface_vhost",
-    "For a virtio interface: 1 when vhost-net can serve it, 0 when qemu serves it in userspace "
-    "(<driver name='qemu'/>, or no /dev/vhost-net on the host).");
+    "For a virtio interface of a running domain: 1 when vhost-net can serve it, 0 when qemu "
+    "serves it in userspace (<driver name='qemu'/>, or no /dev/vhost-net on the host).");
 constexpr auto kMissing = MetricDef::gauge(
     "virtnet_libvirt_disk_backing_missing",
     "1 when a file of the disk's backing chain no longer exists (the domain cannot start).");
@@ -182,7 +182,8 @@ class LibvirtCollector final : public Collector {
       out.add(kIfInfo, 1, info);
       const bool tap_backed =
           i.type == "bridge" || i.type == "network" || i.type == "ethernet" || i.type == "direct";
-      if (i.model == "virtio" && tap_backed && !i.target.empty()) {
+      // Only a running domain's: a shut-off one's is served by no one (and would page).
+      if (d.active && i.model == "virtio" && tap_backed && !i.target.empty()) {
         out.add(kIfVhost, i.driver != "qemu" && vhost_device_ ? 1 : 0, l);
       }
     }
@@ -301,6 +302,7 @@ CollectorInfo libvirt_info() {
        kChainUnreadable, kDomains,    kConnected, kAge,         kCalls,
        kCallErrors,      kEvents,     kConnects,  kDisconnects, kXmlRejected,
        kImageRejected,   kHeaderReads},
+      libvirt_conditions(),
   };
 }
 

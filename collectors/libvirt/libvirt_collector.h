@@ -5,5 +5,7 @@
 namespace virtnet::libvirt {
 
 CollectorInfo libvirt_info();
+// The conditions on its series (libvirt_conditions.cc).
+std::vector<Condition> libvirt_conditions();
 
 }  // namespace virtnet::libvirt

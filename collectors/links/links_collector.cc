@@ -203,6 +203,7 @@ CollectorInfo links_info() {
       {kInfo, kMtu, kHeadroom, kVlanTags, kOverhead, kCarrier, kRxBytes, kTxBytes, kRxPackets,
        kTxPackets, kRxErrors, kTxErrors, kRxDrops, kTxDrops, kMismatch, kNamespaces, kTruncated,
        kMalformed},
+      links_conditions(),
   };
 }
 

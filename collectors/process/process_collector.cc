@@ -26,6 +26,9 @@ namespace {
 enum class Outcome { kOk, kGone, kFailed };
 
 constexpr std::size_t kMaxMapsBytes = 64u << 20;
+// Below this many fds a process in no group is not near any soft limit in use (1024 by default,
+// rarely under 256): its limits are not read.
+constexpr std::uint64_t kFdsWorthALimit = 32;
 
 class ProcessCollector : public Collector {
  public:
@@ -151,10 +154,24 @@ class ProcessCollector : public Collector {
     const bool kinds = group >= 0 && matcher_.groups()[group].fd_kinds;
     // An unmatched process's fds serve only the top-N: not counted when there is none.
     if ((group >= 0 || top_n_ > 0) && count_fds(dir, kinds, key, r) == Outcome::kGone) return;
+    Candidate* candidate = nullptr;  // the last element until this process is read
     if (top_n_ > 0 && ps.vsize_bytes > 0) {
       candidates_.push_back({ps.pid, ps.comm, group, r.fds.value_or(0), ps.vsize_bytes});
+      candidate = &candidates_.back();
     }
-    if (group < 0) return;
+    if (group < 0) {
+      // A process in no group is ranked by its fd usage too (a leaking daemon nobody grouped):
+      // its limits are read when it holds enough fds to come near any limit in use.
+      if (candidate && candidate->fds >= kFdsWorthALimit &&
+          read(key, kLimits, dir + "limits", buf_) == Outcome::kOk) {
+        try {
+          candidate->max_fds = parse_limits_open_files(buf_).soft.value_or(0);
+        } catch (const ParseError&) {
+          read_errors_[1] += 1;
+        }
+      }
+      return;
+    }
 
     const Group& g = matcher_.groups()[group];
     r.comm = ps.comm;
@@ -169,6 +186,7 @@ class ProcessCollector : public Collector {
       o = read(key, kLimits, dir + "limits", buf_);
       if (o == Outcome::kGone) return;
       if (o == Outcome::kOk) r.max_fds = parse_limits_open_files(buf_).soft;
+      if (candidate && r.max_fds) candidate->max_fds = *r.max_fds;
       // ~100 bytes a mapping: the default 4 MiB cap would cut a 40,000-mapping process (a big
       // database or JVM) mid-line. The buffer is let go after such a read, not kept.
       o = read(key, kMaps, dir + "maps", buf_, kMaxMapsBytes);
@@ -356,6 +374,7 @@ CollectorInfo process_info() {
         };
       },
       process_metric_defs(),
+      process_conditions(),
   };
 }
 

@@ -5,5 +5,7 @@
 namespace virtnet::process {
 
 CollectorInfo process_info();
+// The conditions on its series (process_conditions.cc).
+std::vector<Condition> process_conditions();
 
 }  // namespace virtnet::process

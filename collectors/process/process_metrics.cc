@@ -72,6 +72,13 @@ constexpr auto kPss =
 constexpr auto kTopFds =
     MetricDef::gauge("virtnet_process_top_open_fds",
                      "Open fds of the processes with the most, whatever their group.");
+constexpr auto kTopMaxFds =
+    MetricDef::gauge("virtnet_process_top_max_fds",
+                     "Soft open-files limit of the processes in virtnet_process_top_open_fds.");
+constexpr auto kTopFdUsage = MetricDef::gauge(
+    "virtnet_process_top_fd_usage_ratio",
+    "Open fds over the soft open-files limit of the processes with the highest, whatever their "
+    "group.");
 constexpr auto kTopMapped = MetricDef::gauge(
     "virtnet_process_top_mapped_bytes",
     "Mapped address space (VmSize) of the processes with the most, whatever their group.");
@@ -106,23 +113,38 @@ void memory(MetricSink& out, const Labels& l, const Reading& r) {
 void emit_top(MetricSink& out, ScrapeView& v) {
   if (v.top_n == 0) return;
   const auto& groups = v.groups;
-  auto top = [&](auto field, const MetricDef& def) {
-    const std::size_t n = std::min(v.top_n, v.candidates.size());
-    std::partial_sort(v.candidates.begin(), v.candidates.begin() + static_cast<long>(n),
-                      v.candidates.end(), [&](const Candidate& a, const Candidate& b) {
+  auto labels = [&](const Candidate& c) -> Labels {
+    return {{"pid", std::to_string(c.pid)},
+            {"comm", c.comm},
+            {"group",
+             c.group >= 0 ? groups[static_cast<std::size_t>(c.group)].name : std::string("none")}};
+  };
+  // The top_n by `field` among the candidates `eligible` keeps, `emit`ted in order.
+  auto top = [&](auto field, auto eligible, auto emit) {
+    auto end = std::partition(v.candidates.begin(), v.candidates.end(), eligible);
+    const std::size_t n = std::min(v.top_n, static_cast<std::size_t>(end - v.candidates.begin()));
+    std::partial_sort(v.candidates.begin(), v.candidates.begin() + static_cast<long>(n), end,
+                      [&](const Candidate& a, const Candidate& b) {
                         return field(a) != field(b) ? field(a) > field(b) : a.pid < b.pid;
                       });
-    for (std::size_t i = 0; i < n; ++i) {
-      const auto& c = v.candidates[i];
-      out.add(def, static_cast<double>(field(c)),
-              {{"pid", std::to_string(c.pid)},
-               {"comm", c.comm},
-               {"group", c.group >= 0 ? groups[static_cast<std::size_t>(c.group)].name
-                                      : std::string("none")}});
-    }
+    for (std::size_t i = 0; i < n; ++i) emit(v.candidates[i], labels(v.candidates[i]));
   };
-  top([](const Candidate& c) { return c.fds; }, kTopFds);
-  top([](const Candidate& c) { return c.mapped; }, kTopMapped);
+  auto any = [](const Candidate&) { return true; };
+  top([](const Candidate& c) { return c.fds; }, any,
+      [&](const Candidate& c, const Labels& l) {
+        out.add(kTopFds, static_cast<double>(c.fds), l);
+        if (c.max_fds > 0) out.add(kTopMaxFds, static_cast<double>(c.max_fds), l);
+      });
+  auto usage = [](const Candidate& c) {
+    return static_cast<double>(c.fds) / static_cast<double>(c.max_fds);
+  };
+  top(
+      usage, [](const Candidate& c) { return c.max_fds > 0; },
+      [&](const Candidate& c, const Labels& l) { out.add(kTopFdUsage, usage(c), l); });
+  top([](const Candidate& c) { return c.mapped; }, any,
+      [&](const Candidate& c, const Labels& l) {
+        out.add(kTopMapped, static_cast<double>(c.mapped), l);
+      });
 }
 
 }  // namespace
@@ -231,7 +253,7 @@ const std::vector<MetricDef>& process_metric_defs() {
       kGroupMappings,  kGroupPss,  kGroupFdKinds,  kFds,         kMaxFds,       kByKind,
       kThreads,        kCpu,       kSwitches,      kStart,       kResident,     kAnon,
       kSwap,           kMapped,    kPrivate,       kShared,      kMappings,     kPss,
-      kTopFds,         kTopMapped, kReadErrors,    kScanned};
+      kTopFds,         kTopMaxFds, kTopFdUsage,    kTopMapped,   kReadErrors,   kScanned};
   return defs;
 }
 

@@ -42,6 +42,7 @@ struct Candidate {
   std::string comm;
   int group;
   std::uint64_t fds, mapped;
+  std::uint64_t max_fds = 0;  // its soft RLIMIT_NOFILE; 0 when not read
 };
 
 // What the emitter needs from one scrape, and the state that outlives it.

@@ -263,6 +263,7 @@ CollectorInfo qemu_info() {
       {},  // no capabilities needed
       {kVmInfo, kThreads, kCpu, kWait, kVcpuCpu, kVcpuWait, kNetdevInfo, kNetdevVhost, kVms,
        kMalformed, kVhostDevice, kVhostModule, kDefaultVhost},
+      qemu_conditions(),
   };
 }
 

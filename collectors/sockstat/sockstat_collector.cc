@@ -280,6 +280,7 @@ CollectorInfo sockstat_info() {
       {},  // no capabilities needed
       {kSocketsUsed, kFragQueues, kFragMemory, kInuse, kOrphans, kTimeWait, kAllocated, kMemory,
        kTcpMemLimit, kOrphansLimit, kFilesAllocated, kFilesLimit, kTcpSockets, kTcpPeers},
+      sockstat_conditions(),
   };
 }
 

@@ -604,6 +604,7 @@ CollectorInfo vrrp_info() {
        kCost.cpu, kPrioritySources, kNetnsCaptured, kAdverts,      kLate,           kMasterDown,
        kUnjudged, kLastGap,         kLongestGap,    kGaps,         kMasterDownGaps, kLastAdvert,
        kPriority, kInterval,        kRouterInfo},
+      vrrp_conditions(),
   };
 }
 

@@ -14,10 +14,11 @@ struct DiagnoseOptions {
 };
 
 // The report an operator reads at 3 am: findings worst first, each with its culprit and the next
-// thing to check; or a line saying nothing was found. `collectors` is how many ran.
-void render_text(const std::vector<Finding>& findings, std::size_t collectors,
-                 std::chrono::milliseconds watch, std::ostream& out);
-void render_json(const std::vector<Finding>& findings, std::size_t collectors,
-                 std::chrono::milliseconds watch, std::ostream& out);
+// thing to check; or a line saying nothing was found. `collectors` is how many ran; `fleet` the
+// conditions only Prometheus can judge, named as not judged here.
+void render_text(const std::vector<Finding>& findings, const std::vector<const Condition*>& fleet,
+                 std::size_t collectors, std::chrono::milliseconds watch, std::ostream& out);
+void render_json(const std::vector<Finding>& findings, const std::vector<const Condition*>& fleet,
+                 std::size_t collectors, std::chrono::milliseconds watch, std::ostream& out);
 
 }  // namespace virtnet

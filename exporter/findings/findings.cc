@@ -1,8 +1,14 @@
 #include "exporter/findings/findings.h"
 
+#include <fmt/format.h>
+#include <re2/re2.h>
+
 #include <algorithm>
 #include <cmath>
+#include <memory>
+#include <set>
 #include <sstream>
+#include <stdexcept>
 
 namespace virtnet {
 
@@ -18,6 +24,8 @@ const char* op(Cmp c) {
       return "<";
     case Cmp::kGt:
       return ">";
+    case Cmp::kGe:
+      return ">=";
   }
   return "==";
 }
@@ -32,6 +40,8 @@ bool holds(Cmp c, double v, double t) {
       return v < t;
     case Cmp::kGt:
       return v > t;
+    case Cmp::kGe:
+      return v >= t;
   }
   return false;
 }
@@ -43,20 +53,58 @@ std::string number(double v) {
   return os.str();
 }
 
-std::string expr(const Definition& d) {
-  std::string sel = d.metric;
-  if (!d.only.empty()) {
-    sel += "{";
-    for (std::size_t i = 0; i < d.only.size(); ++i) {
-      sel += (i ? "," : "") + d.only[i].first + "=\"" + d.only[i].second + "\"";
+// A PromQL string literal.
+std::string promql_string(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
     }
-    sel += "}";
+    out += c;
   }
-  if (d.kind == Kind::kRate) sel = "rate(" + sel + "[5m])";
-  if (d.kind == Kind::kGrowth) {
-    sel = "predict_linear(" + sel + "[1h], " + number(kGrowthHorizonSeconds) + ")";
+  return out + "\"";
+}
+
+std::string matchers_text(const std::vector<Matcher>& ms) {
+  std::string s;
+  for (const auto& m : ms) {
+    s += (s.empty() ? "" : ",") + m.label + m.op + promql_string(m.value);
   }
-  return sel + " " + op(d.cmp) + " " + number(d.threshold);
+  return s;
+}
+
+std::string selector(const Term& t, const RuleSettings& s) {
+  std::vector<Matcher> all = t.only;
+  all.insert(all.end(), s.selector.begin(), s.selector.end());
+  return all.empty() ? t.metric : t.metric + "{" + matchers_text(all) + "}";
+}
+
+std::string term_expr(const Term& t, const RuleSettings& s) {
+  std::string e = selector(t, s);
+  switch (t.kind) {
+    case Kind::kValue:
+      break;
+    case Kind::kRate:
+      e = "rate(" + e + "[" + t.range + "])";
+      break;
+    case Kind::kIncrease:
+      e = "increase(" + e + "[" + t.range + "])";
+      break;
+    case Kind::kTrend:
+      e = "predict_linear(" + e + "[" + t.range + "], " + number(t.horizon_seconds) + ")";
+      break;
+  }
+  if (t.scale != 1) e = number(t.scale) + " * " + e;
+  return e;
+}
+
+// Joins another series to the term: per host (instance, job), then the condition's own labels.
+std::string on_clause(const Condition& c) {
+  std::string s = "on(instance, job";
+  for (const auto& l : c.on) s += ", " + l;
+  return s + ")";
 }
 
 // Replaces each {name} placeholder with f(name).
@@ -75,19 +123,58 @@ std::string substitute(const std::string& text, F&& f) {
   return out;
 }
 
-// {label} -> Prometheus' {{ $labels.label }}, {value} -> {{ $value }}.
+// As Prometheus' humanize1024 template function: 2.637Gi.
+std::string humanize1024(double v) {
+  const char* prefix = "";
+  if (std::isfinite(v) && std::fabs(v) > 1) {
+    for (const char* p : {"ki", "Mi", "Gi", "Ti", "Pi", "Ei", "Zi", "Yi"}) {
+      if (std::fabs(v) < 1024) break;
+      prefix = p;
+      v /= 1024;
+    }
+  }
+  return fmt::format("{:.4g}{}", v, prefix);
+}
+
+// The value's forms a description may use: {value}, {value|int} (rounded), {value|percent}
+// (0.94 as 94%), {value|humanize1024} (2.637Gi); each as Prometheus' template spells it and as
+// diagnose prints it, alike.
+struct ValueForm {
+  const char* name;
+  const char* tmpl;
+  std::string (*print)(double);
+};
+constexpr ValueForm kValueForms[] = {
+    {"value", "{{ $value }}", number},
+    {"value|int", "{{ printf \"%.0f\" $value }}",
+     [](double v) { return fmt::format("{:.0f}", v); }},
+    {"value|percent", "{{ $value | humanizePercentage }}",
+     [](double v) { return fmt::format("{:.4g}%", v * 100); }},
+    {"value|humanize1024", "{{ $value | humanize1024 }}", humanize1024},
+};
+const ValueForm* value_form(const std::string& name) {
+  for (const auto& f : kValueForms) {
+    if (name == f.name) return &f;
+  }
+  return nullptr;
+}
+
+// {label} -> Prometheus' {{ $labels.label }}; the value's forms as above. In diagnose, which
+// runs on the host it judges, {instance} is "this host".
 std::string to_template(const std::string& text) {
   return substitute(text, [](const std::string& name) {
-    return name == "value" ? std::string("{{ $value }}") : "{{ $labels." + name + " }}";
+    if (const auto* f = value_form(name)) return std::string(f->tmpl);
+    return "{{ $labels." + name + " }}";
   });
 }
 
 std::string fill(const std::string& text, const std::map<std::string, std::string>& labels,
                  double value) {
   return substitute(text, [&](const std::string& name) {
-    if (name == "value") return number(value);
+    if (const auto* f = value_form(name)) return f->print(value);
     auto it = labels.find(name);
-    return it == labels.end() ? std::string() : it->second;
+    if (it != labels.end()) return it->second;
+    return name == "instance" ? std::string("this host") : std::string();  // diagnose runs on it
   });
 }
 
@@ -101,317 +188,286 @@ std::string quoted(const std::string& s) {
   return out + "\"";
 }
 
-using Series = std::map<std::map<std::string, std::string>, double>;
+using Labels = std::map<std::string, std::string>;
+using Series = std::map<Labels, double>;
 
-Series series_of(const std::vector<prometheus::MetricFamily>& fams, const Definition& d) {
+// A matcher as diagnose applies it; a regex compiled once, anchored as PromQL's are.
+struct Match {
+  const Matcher* m;
+  std::shared_ptr<re2::RE2> re;
+  explicit Match(const Matcher& x) : m(&x) {
+    if (x.op == "=~" || x.op == "!~") re = std::make_shared<re2::RE2>(x.value, re2::RE2::Quiet);
+  }
+  bool operator()(const Labels& labels) const {
+    auto it = labels.find(m->label);
+    const std::string& v = it == labels.end() ? kEmpty : it->second;  // absent is "", as in PromQL
+    if (!re) return (v == m->value) == (m->op == "=");
+    return (re->ok() && re2::RE2::FullMatch(v, *re)) == (m->op == "=~");
+  }
+  static inline const std::string kEmpty;
+};
+
+Series series_of(const std::vector<prometheus::MetricFamily>& fams, const Term& t) {
   Series out;
+  std::vector<Match> ms;
+  for (const auto& x : t.only) ms.emplace_back(x);
   for (const auto& f : fams) {
-    if (f.name != d.metric) continue;
+    if (f.name != t.metric) continue;
     for (const auto& m : f.metric) {
-      std::map<std::string, std::string> labels;
+      Labels labels;
       for (const auto& l : m.label) labels[l.name] = l.value;
-      const bool match = std::all_of(d.only.begin(), d.only.end(), [&](const auto& kv) {
-        auto it = labels.find(kv.first);
-        return it != labels.end() && it->second == kv.second;
-      });
-      if (!match) continue;
-      const double v = f.type == prometheus::MetricType::Counter ? m.counter.value : m.gauge.value;
-      out[labels] = v;
+      if (!std::all_of(ms.begin(), ms.end(), [&](const Match& x) { return x(labels); })) continue;
+      out[labels] = f.type == prometheus::MetricType::Counter ? m.counter.value : m.gauge.value;
     }
   }
   return out;
 }
 
-}  // namespace
+// The shortest watch a trend is projected from: a few seconds' slope times hours is noise.
+constexpr double kMinTrendWindowSeconds = 5;
 
-const std::vector<Definition>& definitions() {
-  static const std::vector<Definition> defs = {
-      {"VirtnetLinkMtuHeadroomNegative",
-       "virtnet_link_mtu_headroom_bytes",
-       {},
-       Kind::kValue,
-       Cmp::kLt,
-       0,
-       "5m",
-       "critical",
-       {"netns", "link"},
-       "full-size frames of link {link} (netns \"{netns}\") are dropped on their way out: "
-       "{value} bytes of MTU headroom",
-       "ip -d link show {link}; follow the path label of virtnet_link_info for {link} down to "
-       "the device with the smallest MTU, then lower the instance MTU (Neutron network mtu) or "
-       "raise the underlay's"},
-      {"VirtnetVrrpMasterDownGap",
-       "virtnet_vrrp_master_down_gaps_total",
-       {},
-       Kind::kRate,
-       Cmp::kGt,
-       0,
-       "0s",
-       "critical",
-       {"netns", "interface", "vlan", "vrid", "address", "source"},
-       "VRRP master {source} of {address} on {interface} (netns \"{netns}\", VLAN {vlan}, VRID "
-       "{vrid}) fell "
-       "silent long enough "
-       "for a backup to take over: the VIP moved",
-       "virtnet_vrrp_last_gap_seconds and virtnet_vrrp_master_changes_total for VRID {vrid}; on "
-       "the master's host: was keepalived stopped or starved of CPU (run-queue wait of the "
-       "instance's vCPUs, virtnet_qemu_run_queue_wait_seconds_total; vhost-net of its taps)?",
-       true},
-      {"VirtnetBpduFromInstance",
-       "virtnet_bpdu_instance_frames_total",
-       {},
-       Kind::kRate,
-       Cmp::kGt,
-       0,
-       "0s",
-       "critical",
-       {"interface"},
-       "an instance sends spanning-tree BPDUs through its tap {interface}: a bridge with STP off "
-       "forwards them, and the switch's BPDU guard may shut this host's uplink",
-       "virtnet_bpdu_frames_total by interface with direction sent (the uplinks that carry them "
-       "out); the "
-       "instance on {interface} (virsh domiflist, or the port's device in Neutron): a bridge or "
-       "STP running in the guest; then port security or a BPDU filter on the tap",
-       true},
-      {"VirtnetDiskBackingFileMissing",
-       "virtnet_libvirt_disk_backing_missing",
-       {},
-       Kind::kValue,
-       Cmp::kEq,
-       1,
-       "1m",
-       "critical",
-       {"domain", "uuid", "disk"},
-       "instance {domain} ({uuid}): a file of disk {disk}'s backing chain is gone; the instance "
-       "cannot start again (\"unable to find backing disk\") until it is restored",
-       "virtnet_libvirt_disk_missing_file_info of domain {domain} names the file and its "
-       "position; restore the base image (glance image-download into the _base folder) before "
-       "anyone starts or migrates the instance; check the image cache manager "
-       "(remove_unused_base_images) on every host sharing the folder"},
-      {"VirtnetDomainPausedIoError",
-       "virtnet_libvirt_domain_state",
-       {{"state", "paused"}, {"reason", "ioerror"}},
-       Kind::kValue,
-       Cmp::kEq,
-       1,
-       "1m",
-       "critical",
-       {"domain", "uuid"},
-       "instance {domain} ({uuid}) is paused on a disk I/O error: its storage failed or is full",
-       "virsh domblkerror {domain}; the free space and health of the storage under its disks "
-       "(df, the NFS or Ceph cluster); virsh resume {domain} once it is fixed"},
-      {"VirtnetDomainCrashed",
-       "virtnet_libvirt_domain_state",
-       {{"state", "crashed"}},
-       Kind::kValue,
-       Cmp::kEq,
-       1,
-       "1m",
-       "critical",
-       {"domain", "uuid"},
-       "instance {domain} ({uuid}) has crashed (guest panic or qemu failure)",
-       "/var/log/libvirt/qemu/{domain}.log and the console log; virsh dominfo {domain}"},
-      {"VirtnetLibvirtInterfaceUserspace",
-       "virtnet_libvirt_interface_vhost",
-       {},
-       Kind::kValue,
-       Cmp::kEq,
-       0,
-       "10m",
-       "warning",
-       {"domain", "link"},
-       "instance {domain}: interface {link} is served in qemu's userspace, as its domain XML "
-       "says (<driver name='qemu'/>) or for lack of /dev/vhost-net",
-       "the driver label of virtnet_libvirt_interface_info for link {link}; "
-       "virsh dumpxml {domain} | grep -A3 {link}; ls -l /dev/vhost-net; the Nova image's "
-       "hw_vif_model and the flavor's extra specs"},
-      {"VirtnetConsoleLogLarge",
-       "virtnet_console_log_bytes",
-       {},
-       Kind::kGrowth,
-       Cmp::kGt,
-       1073741824,
-       "15m",
-       "warning",
-       {"path", "domain"},
-       "console log {path} of instance {domain} is over 1 GiB or will be within 6 h ({value} "
-       "bytes then): a user opening it in the dashboard pushes it through the message bus",
-       "ls -l {path}; managed_by=file means qemu writes it with no rotation: move Nova to "
-       "virtlogd (stdio_handler = \"logd\" in qemu.conf) or truncate it (truncate -s 0, never "
-       "rm: qemu keeps it open); what the guest prints: tail {path}"},
-      {"VirtnetBpduFromUntrackedInstances",
-       "virtnet_bpdu_instance_frames_untracked_total",
-       {},
-       Kind::kRate,
-       Cmp::kGt,
-       0,
-       "0s",
-       "critical",
-       {},
-       "instances send spanning-tree BPDUs through taps past the bpdu collector's max_instances: "
-       "a bridge with STP off forwards them, and the switch's BPDU guard may shut this host's "
-       "uplink",
-       "virtnet_bpdu_frames_total by interface with direction received (the detail table may "
-       "still hold the taps); raise --collector.bpdu.max-instances above this host's tap count",
-       true},
-      {"VirtnetVrrpSplitBrain",
-       "virtnet_vrrp_masters",
-       {},
-       Kind::kValue,
-       Cmp::kGt,
-       1,
-       "1m",
-       "critical",
-       {"netns", "interface", "vlan", "vrid", "address"},
-       "{value} sources advertise as VRRP master of {address} (VRID {vrid}) on {interface} (netns "
-       "\"{netns}\", VLAN {vlan}): "
-       "split brain, "
-       "the VIP is on more than one host",
-       "virtnet_vrrp_priority by source for VRID {vrid}; tcpdump -ni {interface} vrrp on each "
-       "router: does each hear the other (a firewall dropping protocol 112, a mismatched "
-       "VRID, password or version)?"},
-      {"VirtnetLinkVlanStacked",
-       "virtnet_link_vlan_tags",
-       {},
-       Kind::kValue,
-       Cmp::kGt,
-       1,
-       "15m",
-       "warning",
-       {"netns", "link"},
-       "link {link} (netns \"{netns}\") leaves with {value} VLAN tags: a VLAN stacked on a VLAN "
-       "takes 4 more bytes of MTU than the network was sized for",
-       "ip -d link show {link}; check whether the provider network's physical interface is "
-       "itself a VLAN (the bridge mapping in the Neutron agent's config)"},
-      {"VirtnetQemuNetdevUserspace",
-       "virtnet_qemu_netdev_vhost",
-       {},
-       Kind::kValue,
-       Cmp::kEq,
-       0,
-       "10m",
-       "warning",
-       {"domain", "netdev"},
-       "instance {domain}: tap netdev {netdev} is served by qemu's userspace, not vhost-net "
-       "(every packet through the qemu main loop)",
-       "virtnet_qemu_vhost_net_device and virtnet_qemu_vhost_net_module on this host "
-       "(ls -l /dev/vhost-net; lsmod | grep vhost_net), VHOST_NET_ENABLED in "
-       "/etc/default/qemu-kvm, then virsh dumpxml {domain} for <driver name='qemu'/>"},
-      {"VirtnetQemuVcpuRunQueueWait",
-       "virtnet_qemu_run_queue_wait_seconds_total",
-       {{"class", "vcpu"}},
-       Kind::kRate,
-       Cmp::kGt,
-       0.25,
-       "15m",
-       "warning",
-       {"domain"},
-       "instance {domain}: its vCPU threads waited {value} s per second for a host CPU",
-       "virtnet_qemu_cpu_seconds_total by domain (who takes the host's CPUs), the host's load "
-       "and CPU pinning (virsh vcpupin {domain})"},
-      {"VirtnetVrrpAdvertisementsLate",
-       "virtnet_vrrp_late_advertisements_total",
-       {},
-       Kind::kRate,
-       Cmp::kGt,
-       0,
-       "10m",
-       "warning",
-       {"netns", "interface", "vlan", "vrid", "address", "source"},
-       "VRRP master {source} of {address} on {interface} (netns \"{netns}\", VLAN {vlan}, VRID "
-       "{vrid}) misses "
-       "advertisements "
-       "({value} late "
-       "a second), each a step towards a failover",
-       "virtnet_vrrp_last_gap_seconds for VRID {vrid}; the CPU of the master's host and, if it "
-       "is an instance, its vCPU run-queue wait and vhost-net",
-       true},
-      {"VirtnetProcessFdsNearLimit",
-       "virtnet_process_group_max_fd_usage_ratio",
-       {},
-       Kind::kValue,
-       Cmp::kGt,
-       0.8,
-       "10m",
-       "warning",
-       {"group"},
-       "a process of group {group} uses {value} of its open-files limit",
-       "virtnet_process_top_open_fds, and virtnet_process_open_fds_by_kind of group {group} (a "
-       "growing kind is the leak: socket, pipe, anon_inode), then ls -l /proc/PID/fd"},
-      {"VirtnetCollectorFailing",
-       "virtnet_scrape_collector_success",
-       {},
-       Kind::kValue,
-       Cmp::kEq,
-       0,
-       "10m",
-       "warning",
-       {"collector"},
-       "collector {collector} of virtnet_exporter fails: what it watches is not seen",
-       "the exporter's landing page (/) or its log (journalctl -u virtnet-exporter) for the "
-       "reason, e.g. a missing capability"},
-  };
-  return defs;
+// One term over the two collections, as diagnose judges it.
+struct Judged {
+  Series now, before;
+  const Term* t;
+  bool counts_from_start;
+  double window;
+
+  std::optional<double> at(const Labels& labels) const {
+    auto it = now.find(labels);
+    if (it == now.end()) return std::nullopt;
+    const double v = it->second;
+    auto b = before.find(labels);
+    double out = v;
+    switch (t->kind) {
+      case Kind::kValue:
+        break;
+      case Kind::kRate:
+      case Kind::kIncrease: {
+        if (b == before.end() && !counts_from_start) return std::nullopt;
+        const double start = b == before.end() ? 0 : b->second;
+        if (!(window > 0) || v < start) return std::nullopt;  // no window, or a counter reset
+        out = t->kind == Kind::kRate ? (v - start) / window : v - start;
+        break;
+      }
+      case Kind::kTrend:
+        // A slope needs two points far enough apart to tell it from noise.
+        if (b == before.end() || !(window >= kMinTrendWindowSeconds)) return std::nullopt;
+        out = v + (v - b->second) / window * t->horizon_seconds;
+        break;
+    }
+    return out * t->scale;
+  }
+};
+
+Judged judge(const Term& t, const std::vector<prometheus::MetricFamily>& first,
+             const std::vector<prometheus::MetricFamily>& last, double window,
+             bool counts_from_start) {
+  return {series_of(last, t), t.kind != Kind::kValue ? series_of(first, t) : Series{}, &t,
+          counts_from_start, window};
 }
 
-std::string rules_yaml() {
+Labels project(const Labels& l, const std::vector<std::string>& on) {
+  Labels out;
+  for (const auto& name : on) {
+    if (auto it = l.find(name); it != l.end()) out[name] = it->second;
+  }
+  return out;
+}
+
+// The other series' value joined to `labels` by `on` (one host: no instance or job here).
+std::optional<double> joined(const Judged& other, const Labels& labels,
+                             const std::vector<std::string>& on) {
+  const Labels key = project(labels, on);
+  for (const auto& [l, v] : other.now) {
+    if (project(l, on) == key) return other.at(l);
+  }
+  return std::nullopt;
+}
+
+void check_duration(const std::string& alert, const std::string& d) {
+  static const re2::RE2 re("([0-9]+(ms|s|m|h|d|w|y))+");
+  if (!re2::RE2::FullMatch(d, re)) {
+    throw std::invalid_argument(alert + ": for: not a Prometheus duration: \"" + d + "\"");
+  }
+}
+
+}  // namespace
+
+std::vector<ConditionGroup> apply_overrides(std::vector<ConditionGroup> groups,
+                                            const RuleSettings& settings) {
+  std::set<std::string> used;
+  for (auto& g : groups) {
+    std::vector<Condition> kept;
+    for (auto& c : g.conditions) {
+      auto it = settings.alerts.find(c.alert);
+      if (it == settings.alerts.end()) {
+        kept.push_back(std::move(c));
+        continue;
+      }
+      used.insert(c.alert);
+      const ConditionOverride& o = it->second;
+      if (o.disabled) continue;
+      const bool fleet = !c.fleet_expr.empty();
+      if (o.threshold) {
+        if (fleet && c.fleet_expr.find("{threshold}") == std::string::npos) {
+          throw std::invalid_argument(c.alert + ": threshold: a fleet-wide condition without one");
+        }
+        c.threshold = *o.threshold;
+      }
+      if (o.for_duration) {
+        check_duration(c.alert, *o.for_duration);
+        c.for_duration = *o.for_duration;
+      }
+      if (o.severity) {
+        if (*o.severity != "critical" && *o.severity != "warning" && *o.severity != "info") {
+          throw std::invalid_argument(c.alert + ": severity: critical, warning or info, not \"" +
+                                      *o.severity + "\"");
+        }
+        c.severity = *o.severity;
+      }
+      for (const auto& m : o.matchers) {
+        if (m.op != "=~" && m.op != "!~") continue;
+        if (!re2::RE2(m.value, re2::RE2::Quiet).ok()) {
+          throw std::invalid_argument(c.alert + ": matchers: not a regex: \"" + m.value + "\"");
+        }
+      }
+      if (!o.matchers.empty()) {
+        if (fleet) {
+          throw std::invalid_argument(c.alert +
+                                      ": matchers: a fleet-wide condition (narrow the selector)");
+        }
+        c.term.only.insert(c.term.only.end(), o.matchers.begin(), o.matchers.end());
+      }
+      kept.push_back(std::move(c));
+    }
+    g.conditions = std::move(kept);
+  }
+  for (const auto& [alert, o] : settings.alerts) {
+    if (!used.count(alert)) throw std::invalid_argument(alert + ": no such alert");
+  }
+  return groups;
+}
+
+std::string promql(const Condition& c, const RuleSettings& s) {
+  if (!c.fleet_expr.empty()) {
+    return substitute(c.fleet_expr, [&](const std::string& name) {
+      if (name == "threshold") return number(c.threshold);
+      return s.selector.empty() ? std::string() : "{" + matchers_text(s.selector) + "}";
+    });
+  }
+  const std::string on = on_clause(c);
+  std::string e = term_expr(c.term, s);
+  if (c.per) e += " / " + on + " group_left() " + term_expr(*c.per, s);
+  if (c.limit) {
+    e += std::string(" ") + op(c.cmp) + " " + on + " group_left() (" + term_expr(*c.limit, s) + ")";
+  } else {
+    e += std::string(" ") + op(c.cmp) + " " + number(c.threshold);
+  }
+  if (c.guard) {
+    e = "(" + e + ") and " + on + " (" + term_expr(c.guard->term, s) + " " + op(c.guard->cmp) +
+        " " + number(c.guard->threshold) + ")";
+  }
+  return e;
+}
+
+std::string rules_yaml(const std::vector<ConditionGroup>& groups, const RuleSettings& settings) {
   std::string y =
-      "# Generated by `virtnet_exporter rules` from the definitions that `virtnet_exporter "
-      "diagnose`\n# also evaluates (exporter/findings/findings.cc): edit those, then regenerate.\n"
-      "groups:\n  - name: virtnet_exporter\n    rules:\n";
-  for (const auto& d : definitions()) {
-    y += "      - alert: " + d.alert + "\n";
-    y += "        expr: " + quoted(expr(d)) + "\n";
-    y += "        for: " + d.for_duration + "\n";
-    y += "        labels:\n          severity: " + d.severity + "\n";
-    y += "        annotations:\n";
-    y += "          summary: " + quoted(to_template(d.summary)) + "\n";
-    y += "          next_check: " + quoted(to_template(d.next_check)) + "\n";
-    // Installed by the .deb; docs/runbooks/ in the source tree.
-    y += "          runbook: " +
-         quoted("/usr/share/doc/virtnet-exporter/runbooks/" + d.alert + ".md") + "\n";
+      "# Generated by `virtnet_exporter rules` from the conditions each collector declares (the\n"
+      "# ones `virtnet_exporter diagnose` evaluates): change them with --rules.overrides, not by "
+      "hand.\ngroups:\n";
+  for (const auto& g : groups) {
+    if (g.conditions.empty()) continue;
+    y += "  - name: " + g.name + "\n    rules:\n";
+    for (const auto& c : g.conditions) {
+      y += "      - alert: " + c.alert + "\n";
+      y += "        expr: " + quoted(promql(c, settings)) + "\n";
+      y += "        for: " + c.for_duration + "\n";
+      y += "        labels:\n          severity: " + c.severity + "\n";
+      y += "        annotations:\n";
+      y += "          summary: " + quoted(c.summary) + "\n";
+      y += "          description: " + quoted(to_template(c.description)) + "\n";
+      y += "          next_check: " + quoted(to_template(c.next_check)) + "\n";
+      y += "          runbook_url: " +
+           quoted(substitute(settings.runbook_url, [&](const std::string&) { return c.alert; })) +
+           "\n";
+    }
   }
   return y;
 }
 
-std::vector<Finding> evaluate(const std::vector<prometheus::MetricFamily>& first,
+std::vector<Finding> evaluate(const std::vector<ConditionGroup>& groups,
+                              const std::vector<prometheus::MetricFamily>& first,
                               const std::vector<prometheus::MetricFamily>& last,
                               double window_seconds) {
-  std::vector<Finding> out;
-  for (const auto& d : definitions()) {
-    const Series now = series_of(last, d);
-    const Series before = d.kind != Kind::kValue ? series_of(first, d) : Series{};
-    for (const auto& [labels, v] : now) {
-      double value = v;
-      if (d.kind == Kind::kRate) {
-        auto it = before.find(labels);
-        if (it == before.end() && !d.counts_from_start) continue;
-        const double start = it == before.end() ? 0 : it->second;
-        if (!(window_seconds > 0) || v < start) continue;
-        value = (v - start) / window_seconds;
-      } else if (d.kind == Kind::kGrowth) {
-        auto it = before.find(labels);
-        if (it != before.end() && window_seconds > 0) {
-          value = v + (v - it->second) / window_seconds * kGrowthHorizonSeconds;
+  struct Ranked {
+    Finding f;
+    std::size_t order;
+  };
+  std::vector<Ranked> out;
+  std::size_t order = 0;
+  for (const auto& g : groups) {
+    for (const auto& c : g.conditions) {
+      ++order;
+      if (!c.fleet_expr.empty()) continue;
+      const Judged main = judge(c.term, first, last, window_seconds, c.counts_from_start);
+      std::optional<Judged> per, limit, guard;
+      if (c.per) per = judge(*c.per, first, last, window_seconds, false);
+      if (c.limit) limit = judge(*c.limit, first, last, window_seconds, false);
+      if (c.guard) guard = judge(c.guard->term, first, last, window_seconds, false);
+      for (const auto& [labels, raw] : main.now) {
+        auto v = main.at(labels);
+        if (!v) continue;
+        double value = *v;
+        if (per) {
+          auto d = joined(*per, labels, c.on);
+          if (!d || *d == 0) continue;
+          value /= *d;
         }
+        if (limit) {
+          auto l = joined(*limit, labels, c.on);
+          if (!l || !holds(c.cmp, value, *l)) continue;
+        } else if (!holds(c.cmp, value, c.threshold)) {
+          continue;
+        }
+        if (guard) {
+          auto gv = joined(*guard, labels, c.on);
+          if (!gv || !holds(c.guard->cmp, *gv, c.guard->threshold)) continue;
+        }
+        if (!std::isfinite(value)) continue;
+        out.push_back({{&c, labels, value, fill(c.description, labels, value),
+                        fill(c.next_check, labels, value)},
+                       order});
       }
-      if (!std::isfinite(value) || !holds(d.cmp, value, d.threshold)) continue;
-      out.push_back(
-          {&d, labels, value, fill(d.summary, labels, value), fill(d.next_check, labels, value)});
     }
   }
-  // Critical first; then table order; within a definition the furthest past its threshold
-  // (the most negative headroom, the highest ratio) first.
-  auto rank = [](const Finding& f) {
-    return std::make_pair(f.def->severity == "critical" ? 0 : 1, f.def - definitions().data());
+  // Critical first, then warning, then info; then declaration order; within a condition the
+  // furthest past its threshold (the most negative headroom, the highest ratio) first.
+  auto rank = [](const Ranked& r) {
+    const std::string& s = r.f.def->severity;
+    return std::make_pair(s == "critical" ? 0 : s == "warning" ? 1 : 2, r.order);
   };
-  auto badness = [](const Finding& f) {
-    return f.def->cmp == Cmp::kLt ? -f.value : f.def->cmp == Cmp::kGt ? f.value : 0.0;
+  auto badness = [](const Ranked& r) {
+    const Cmp c = r.f.def->cmp;
+    return c == Cmp::kLt ? -r.f.value : (c == Cmp::kGt || c == Cmp::kGe) ? r.f.value : 0.0;
   };
-  std::stable_sort(out.begin(), out.end(), [&](const Finding& a, const Finding& b) {
+  std::stable_sort(out.begin(), out.end(), [&](const Ranked& a, const Ranked& b) {
     if (rank(a) != rank(b)) return rank(a) < rank(b);
     return badness(a) > badness(b);
   });
+  std::vector<Finding> findings;
+  findings.reserve(out.size());
+  for (auto& r : out) findings.push_back(std::move(r.f));
+  return findings;
+}
+
+std::vector<const Condition*> fleet_only(const std::vector<ConditionGroup>& groups) {
+  std::vector<const Condition*> out;
+  for (const auto& g : groups) {
+    for (const auto& c : g.conditions) {
+      if (!c.fleet_expr.empty()) out.push_back(&c);
+    }
+  }
   return out;
 }
 

@@ -1,67 +1,51 @@
 #pragma once
 
-// exporter/findings/: the conditions an operator must act on (this table), the Prometheus rule file
-// made from it, and diagnose's evaluation and report. It reads metric families only and may call
-// common; the app and the HTTP layer call it.
+// exporter/findings/: the conditions an operator must act on (declared by each collector, see
+// exporter/common/condition.h), the Prometheus rule file made from them, and diagnose's evaluation
+// and report. It reads metric families only and may call common; the app and the HTTP layer call
+// it.
 
 #include <prometheus/metric_family.h>
 
 #include <map>
 #include <string>
-#include <utility>
 #include <vector>
+
+#include "exporter/common/condition.h"
 
 namespace virtnet {
 
-// One definition per condition an operator must act on. The shipped Prometheus alert rules
-// (alerts/virtnet.rules.yml, printed by `virtnet_exporter rules`) and `virtnet_exporter diagnose`
-// are both made from this table, so the two cannot disagree.
-enum class Cmp { kEq, kNe, kLt, kGt };
-enum class Kind {
-  kValue,   // the sample as it is
-  kRate,    // per-second increase of a counter (PromQL rate over 5m; diagnose: over --watch)
-  kGrowth,  // a gauge's value 6 h ahead at its current slope (PromQL predict_linear over 1h;
-            // diagnose: the slope over --watch, or the value itself without a first sample)
-};
-inline constexpr double kGrowthHorizonSeconds = 6 * 3600;
+// The conditions as the operator wants them: each override's threshold, `for`, severity and
+// matchers applied, the disabled ones left out. Throws std::invalid_argument naming an alert that
+// no condition declares, or an override a condition cannot take.
+std::vector<ConditionGroup> apply_overrides(std::vector<ConditionGroup> groups,
+                                            const RuleSettings& settings);
 
-struct Definition {
-  std::string alert;                                      // VirtnetQemuNetdevUserspace
-  std::string metric;                                     // virtnet_qemu_netdev_vhost
-  std::vector<std::pair<std::string, std::string>> only;  // label == value matchers
-  Kind kind = Kind::kValue;
-  Cmp cmp = Cmp::kEq;
-  double threshold = 0;
-  std::string for_duration;          // how long before Prometheus fires ("5m")
-  std::string severity;              // "critical" or "warning"
-  std::vector<std::string> culprit;  // the labels that name it
-  // With {label} and {value} placeholders: Prometheus templates in the rules, the sample's own
-  // labels in diagnose.
-  std::string summary;
-  std::string next_check;
-  // A counter of events the exporter counts from its own start (captured packets): in diagnose, a
-  // series that appears during the watch started from 0 at its beginning.
-  bool counts_from_start = false;
-};
+// The rule file, YAML, as promtool checks it: a group per collector, each rule with severity,
+// summary, description, next_check and runbook_url, every selector carrying settings.selector.
+std::string rules_yaml(const std::vector<ConditionGroup>& groups, const RuleSettings& settings);
 
-const std::vector<Definition>& definitions();
+// The PromQL expression of one condition.
+std::string promql(const Condition& c, const RuleSettings& settings);
 
-// The rule file, YAML, as promtool checks it.
-std::string rules_yaml();
-
-// A definition met by one series.
+// A condition met by one series.
 struct Finding {
-  const Definition* def;
+  const Condition* def;
   std::map<std::string, std::string> labels;
   double value;
-  std::string summary;  // placeholders filled
+  std::string description;  // placeholders filled
   std::string next_check;
 };
 
-// Evaluates every definition on two collections `window_seconds` apart (rates need both; values
-// are read from `last`). Worst first: critical before warning, then in table order.
-std::vector<Finding> evaluate(const std::vector<prometheus::MetricFamily>& first,
+// Evaluates every condition on two collections `window_seconds` apart (rates and slopes need
+// both; values are read from `last`). Worst first: critical before warning before info, then in
+// declaration order, then the furthest past its threshold. Fleet-wide conditions are not judged.
+std::vector<Finding> evaluate(const std::vector<ConditionGroup>& groups,
+                              const std::vector<prometheus::MetricFamily>& first,
                               const std::vector<prometheus::MetricFamily>& last,
                               double window_seconds);
+
+// The fleet-wide conditions: what only Prometheus can judge, which diagnose names as such.
+std::vector<const Condition*> fleet_only(const std::vector<ConditionGroup>& groups);
 
 }  // namespace virtnet

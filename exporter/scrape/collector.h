@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "exporter/common/capability_need.h"
+#include "exporter/common/condition.h"
 #include "exporter/common/options.h"
 #include "exporter/scrape/metric_sink.h"
 #include "exporter/sources/fs_root.h"
@@ -81,6 +82,8 @@ struct CollectorInfo {
   // The Linux capabilities the collector needs with these options (none when not set).
   std::function<std::vector<CapabilityNeed>(const CollectorOptions&)> capabilities;
   std::vector<MetricDef> metrics;
+  // The conditions an operator must act on, on these metrics: the shipped rules and diagnose.
+  std::vector<Condition> conditions;
 };
 
 }  // namespace virtnet

@@ -51,6 +51,7 @@ expect_value "virtnet_libvirt_domain_state{$A,state=\"running\",reason=\"booted\
 expect_value "virtnet_libvirt_domain_state{$B,state=\"shutoff\",reason=\"unknown\"}" 1 "$WORK/m1"
 expect_value "virtnet_libvirt_nova_instance_info{$A,name=\"web-a\",flavor=\"m1.tiny\",project_id=\"p-0001\",user_id=\"u-0001\"}" 1 "$WORK/m1"
 expect_value "virtnet_libvirt_interface_vhost{$A,link=\"vt-e2e-ta\"}" 0 "$WORK/m1"
+expect_value "virtnet_libvirt_interface_vhost{$B,link=\"vt-e2e-tb\"}" absent "$WORK/m1"  # shut off
 expect_value "virtnet_libvirt_domain_vcpus{$A}" 1 "$WORK/m1"
 expect_value "virtnet_libvirt_domain_memory_bytes{$A}" 33554432 "$WORK/m1"
 expect_value "virtnet_libvirt_domain_balloon_bytes{$A}" 33554432 "$WORK/m1"

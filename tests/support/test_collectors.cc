@@ -106,7 +106,8 @@ std::vector<CollectorInfo> misbehaving_collectors() {
          return std::make_unique<Fail>();
        },
        {},
-       {kPartial}},
+       {kPartial},
+       {}},
       {"test_throw",
        "Always throws (test only).",
        false,
@@ -115,7 +116,8 @@ std::vector<CollectorInfo> misbehaving_collectors() {
          return std::make_unique<Throw>();
        },
        {},
-       {kPartial}},
+       {kPartial},
+       {}},
       {"test_slow",
        "Sleeps (test only).",
        false,
@@ -124,7 +126,8 @@ std::vector<CollectorInfo> misbehaving_collectors() {
          return std::make_unique<Slow>(o.get_int("sleep_ms"));
        },
        {},
-       {kSlowDone}},
+       {kSlowDone},
+       {}},
       {"test_background",
        "A background worker over bounded state (test only).",
        false,
@@ -136,7 +139,8 @@ std::vector<CollectorInfo> misbehaving_collectors() {
                                              o.get_int("period_ms"), o.get_int("stall_ms"));
        },
        {},
-       {kValue}},
+       {kValue},
+       {}},
   };
 }
 

@@ -32,8 +32,9 @@ std::vector<CollectorInfo> registry() {
         OptionSpec::make("names", OptionType::kStringList, "a,b", "")},
        make,
        {},
+       {},
        {}},
-      {"beta", "", false, {}, make, {}, {}},
+      {"beta", "", false, {}, make, {}, {}, {}},
   };
 }
 
