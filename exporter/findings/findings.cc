@@ -313,6 +313,10 @@ std::vector<ConditionGroup> apply_overrides(std::vector<ConditionGroup> groups,
         if (fleet && c.fleet_expr.find("{threshold}") == std::string::npos) {
           throw std::invalid_argument(c.alert + ": threshold: a fleet-wide condition without one");
         }
+        if (c.limit) {  // it compares with another series: a threshold would change nothing
+          throw std::invalid_argument(c.alert + ": threshold: it compares with " + c.limit->metric +
+                                      ", not with a number");
+        }
         c.threshold = *o.threshold;
       }
       if (o.for_duration) {

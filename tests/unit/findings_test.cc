@@ -202,6 +202,9 @@ TEST(Findings, AnOverrideThatCannotApplyIsAnError) {
     return apply_overrides(shipped(), parse_rule_settings(yaml, "o.yml"));
   };
   EXPECT_THROW(with("alerts: {VirtnetNoSuchThing: {threshold: 1}}"), std::invalid_argument);
+  // Compared with the process's own limit: a threshold would be accepted and do nothing.
+  EXPECT_THROW(with("alerts: {VirtnetProcessFdsExhaustionPredicted: {threshold: 1}}"),
+               std::invalid_argument);
   EXPECT_THROW(with("alerts: {VirtnetDomainCrashed: {severity: page}}"), std::invalid_argument);
   EXPECT_THROW(with("alerts: {VirtnetDomainCrashed: {for: 5 minutes}}"), std::invalid_argument);
   EXPECT_THROW(with("alerts: {VirtnetExporterDown: {matchers: ['instance!=\"a\"']}}"),
