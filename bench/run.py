@@ -50,10 +50,10 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime (fields 14, 15)
 
 
-def rss_bytes(pid):
+def rss_bytes(pid, field="VmRSS"):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) * 1024
     return 0
 
@@ -86,6 +86,9 @@ class Exporter:
         self.rss = 0
         self.series = 0
         self.bytes = 0
+        self.scrapes_uncounted = 0
+        self.rss_rest = None
+        self.rss_peak = None
 
     def start(self, workdir):
         self.port = free_port()
@@ -122,6 +125,16 @@ class Exporter:
         self.bytes = len(sent)
         self.series = sum(1 for line in body.split(b"\n") if line and not line.startswith(b"#"))
 
+    def settle(self, scrapes):
+        """Scraped until `scrapes` in all (not counted in CPU), then the memory at rest and the
+        peak: what a host pays between scrapes, and what a memory limit must allow."""
+        while self.scrapes < scrapes:
+            scrape(self.port, self.path, self.gzip_ok)
+            self.scrapes_uncounted += 1
+            self.scrapes += 1
+        self.rss_rest = rss_bytes(self.proc.pid)
+        self.rss_peak = rss_bytes(self.proc.pid, "VmHWM")
+
     def stop(self):
         if self.proc:
             self.proc.kill()
@@ -130,9 +143,11 @@ class Exporter:
     def result(self):
         return {
             "median_latency_ms": statistics.median(self.latencies) * 1000,
-            "cpu_ms_per_scrape": self.cpu / self.scrapes * 1000,
+            "cpu_ms_per_scrape": self.cpu / (self.scrapes - self.scrapes_uncounted) * 1000,
             "cpu_ticks_total": round(self.cpu * TICK),
             "scrapes": self.scrapes,
+            "rss_after_100_scrapes_bytes": self.rss_rest,
+            "rss_peak_bytes": self.rss_peak,
             "rss_bytes": self.rss,
             "series": self.series,
             "bytes_per_scrape": self.bytes,
@@ -176,6 +191,13 @@ def exporters(build_dir, workdir):
                  path="/"),
         # The links collector alone against node_exporter's link collectors alone (issue: a
         # tenth at most): one netlink dump against /sys/class/net file by file.
+        # Each remaining default collector alone, and none (the exporter's own series): with
+        # virtnet_process, virtnet_qemu and virtnet_links, the per-collector table.
+        *[Exporter(f"virtnet_{c}", [os.path.join(build_dir, "virtnet_exporter"),
+                                    "--web.listen-address=127.0.0.1:{port}", "--log.level=warn",
+                                    "--collector.disable-defaults"] +
+                   ([f"--collector.{c}"] if c != "none" else []))
+          for c in ("sockstat", "console", "vrrp", "bpdu", "none")],
         Exporter("virtnet_links", [os.path.join(build_dir, "virtnet_exporter"),
                                    "--web.listen-address=127.0.0.1:{port}", "--log.level=warn",
                                    "--collector.disable-defaults", "--collector.links"]),
@@ -185,17 +207,20 @@ def exporters(build_dir, workdir):
     ]
 
 
-def measure(vms, build_dir, rounds, seconds, min_scrapes, out):
+def measure(vms, build_dir, rounds, seconds, min_scrapes, out, only=()):
     with synth_host.SyntheticHost(vms, build_dir):
         workdir = os.path.join(out, "logs", str(vms))  # the exporters' own logs, kept for a look
         os.makedirs(workdir, exist_ok=True)
-        exps = exporters(build_dir, workdir)
+        exps = [e for e in exporters(build_dir, workdir) if not only or e.name in only]
         try:
             for e in exps:
                 e.start(workdir)
             for _ in range(rounds):
                 for e in exps:  # interleaved: A B C D, A B C D, ...
                     e.round(seconds, min_scrapes)
+            for e in exps:
+                if e.name.startswith("virtnet"):
+                    e.settle(100)
         finally:
             for e in exps:
                 e.stop()
@@ -229,6 +254,17 @@ def ratios(run):
         "cpu virtnet_qemu/floor_qemu": ratio(vq["cpu_ms_per_scrape"], fq["cpu_ms_per_scrape"]),
     }
     vl, nl = run["virtnet_links"], run["node_exporter_links"]
+    vg = run["virtnet_gzip"]
+    out["targets"] = {  # issue 20's, every default collector on
+        "cpu virtnet/floor": ratio(v["cpu_ms_per_scrape"], f["cpu_ms_per_scrape"]),
+        "cpu virtnet/(node_exporter+process_exporter)": ratio(
+            v["cpu_ms_per_scrape"], n["cpu_ms_per_scrape"] + p["cpu_ms_per_scrape"]),
+        "median latency virtnet/node_exporter_links": ratio(v["median_latency_ms"],
+                                                            nl["median_latency_ms"]),
+        "virtnet_gzip MiB at rest after 100 scrapes": (vg["rss_after_100_scrapes_bytes"] or 0)
+        / 2**20,
+        "virtnet_gzip MiB peak": (vg["rss_peak_bytes"] or 0) / 2**20,
+    }
     out["links_collector"] = {
         "cpu virtnet_links/node_exporter_links": ratio(vl["cpu_ms_per_scrape"],
                                                        nl["cpu_ms_per_scrape"]),
@@ -264,16 +300,18 @@ def table(runs, rats, scal):
     lines = []
     for n in sorted(runs):
         lines.append(f"\nN = {n} VMs")
-        lines.append(f"{'exporter':<17}{'median ms':>10}{'CPU ms/scrape':>15}{'RSS MiB':>9}"
-                     f"{'series':>8}{'KiB/scrape':>11}{'scrapes':>9}")
+        lines.append(f"{'exporter':<20}{'median ms':>10}{'CPU ms/scrape':>15}{'RSS MiB':>9}"
+                     f"{'rest/peak':>11}{'series':>8}{'KiB/scrape':>11}{'scrapes':>9}")
         for name, r in runs[n].items():
-            lines.append(f"{name:<17}{r['median_latency_ms']:>10.2f}{r['cpu_ms_per_scrape']:>15.3f}"
-                         f"{r['rss_bytes'] / 2**20:>9.1f}{r['series']:>8}"
+            rest = (f"{r['rss_after_100_scrapes_bytes'] / 2**20:.1f}/"
+                    f"{r['rss_peak_bytes'] / 2**20:.1f}" if r["rss_peak_bytes"] else "")
+            lines.append(f"{name:<20}{r['median_latency_ms']:>10.2f}{r['cpu_ms_per_scrape']:>15.3f}"
+                         f"{r['rss_bytes'] / 2**20:>9.1f}{rest:>11}{r['series']:>8}"
                          f"{r['bytes_per_scrape'] / 1024:>11.1f}{r['scrapes']:>9}")
         lines.append("ratios: " + "; ".join(
             f"{k}: " + ", ".join(f"{rk} {rv:.3f}" for rk, rv in v.items())
             for k, v in rats[n].items()
-            if k in ("cpu_ms_per_scrape", "rss_bytes", "series", "process_collector_cpu")))
+            if k in ("series", "process_collector_cpu", "qemu_collector", "targets")))
     if scal:
         lines.append("\nCPU ms per scrape per VM (least-squares slope over N):")
         for name, s in scal.items():
@@ -291,6 +329,7 @@ def main():
     ap.add_argument("--seconds", type=float, default=2.0, help="per exporter per round")
     ap.add_argument("--min-scrapes", type=int, default=5, help="per exporter per round")
     ap.add_argument("--quick", action="store_true", help="N=50, 2 rounds of 1 s (ctest)")
+    ap.add_argument("--only", default="", help="comma-separated exporter names (default: all)")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "out"))
     args = ap.parse_args()
     if args.quick:
@@ -303,8 +342,9 @@ def main():
         print(f"bench: N={n} ...", flush=True)
         # The client joins the namespace (after it exists) to reach the exporters' loopback.
         runs[n] = measure(n, os.path.abspath(args.build_dir), args.rounds, args.seconds,
-                          args.min_scrapes, args.out)
-    rats = {n: ratios(r) for n, r in runs.items()}
+                          args.min_scrapes, args.out,
+                          [x for x in args.only.split(",") if x])
+    rats = {n: ratios(r) for n, r in runs.items()} if not args.only else {n: {} for n in runs}
     scal = scaling(runs) if len(runs) > 1 else {}
     print(table(runs, rats, scal))
     os.makedirs(args.out, exist_ok=True)

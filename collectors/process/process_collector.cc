@@ -65,7 +65,7 @@ class ProcessCollector : public Collector {
     candidates_.clear();
     scanned_ = 0;
     ++generation_;
-    for (const auto& ps : table->procs) read_process(ps);
+    for (const auto& ps : table->procs) read_process(*table, ps);
     update_totals();
     ScrapeView view{matcher_.groups(),  readings_,    candidates_, totals_, ever_, top_n_,
                     btime_.has_value(), read_errors_, scanned_};
@@ -87,6 +87,11 @@ class ProcessCollector : public Collector {
     kTask = 64,
     kExe = 128
   };
+  struct ThreadSwitches {
+    std::int64_t tid = 0;
+    std::optional<Schedstat> sched;  // none: not readable, status is read at every scrape
+    double voluntary = 0, involuntary = 0;
+  };
   // What is kept about a process between scrapes, keyed on (pid, start time).
   struct ProcState {
     std::uint64_t generation = 0;  // the last scrape that saw it
@@ -99,6 +104,10 @@ class ProcessCollector : public Collector {
     std::string comm;
     int group = kUnmatched;
     std::optional<std::string> domain;
+    // Per thread (by tid, sorted), its switch counts as last read and the schedstat they were
+    // read beside: while the schedstat stays the same the thread has not run, and its status
+    // (the costliest file of a thread to make) is not read again.
+    std::vector<ThreadSwitches> threads;
   };
   static constexpr int kUnmatched = -2;
 
@@ -131,7 +140,7 @@ class ProcessCollector : public Collector {
     return settle(st, err, key, file, rel);
   }
 
-  void read_process(const ProcStat& ps) {
+  void read_process(const ProcTable& table, const ProcStat& ps) {
     const std::string pid = std::to_string(ps.pid);
     const std::string dir = pid + "/";
     const Key key{ps.pid, ps.starttime_ticks};
@@ -193,7 +202,7 @@ class ProcessCollector : public Collector {
       if (o == Outcome::kGone) return;
       if (o == Outcome::kOk) r.maps = parse_maps(buf_);
       if (buf_.capacity() > FsRoot::kDefaultMaxBytes) std::string().swap(buf_);
-      if (context_switches(dir, ps.num_threads, key, r) == Outcome::kGone) return;
+      if (context_switches(table, ps, dir, key, r) == Outcome::kGone) return;
       if (g.smaps && r.status.vm_rss && *r.status.vm_rss <= g.smaps_max_rss_bytes) {
         o = read(key, kSmaps, dir + "smaps_rollup", buf_);
         if (o == Outcome::kGone) return;
@@ -272,8 +281,9 @@ class ProcessCollector : public Collector {
   }
 
   // /proc/PID/status counts only the main thread's switches; a process's are its threads' sum.
-  Outcome context_switches(const std::string& dir, std::int64_t threads, const Key& key,
-                           Reading& r) {
+  Outcome context_switches(const ProcTable& table, const ProcStat& ps, const std::string& dir,
+                           const Key& key, Reading& r) {
+    const std::int64_t threads = ps.num_threads;
     if (threads <= 1) {
       if (r.status.voluntary_ctxt_switches && r.status.nonvoluntary_ctxt_switches) {
         r.counters.voluntary = static_cast<double>(*r.status.voluntary_ctxt_switches);
@@ -283,22 +293,47 @@ class ProcessCollector : public Collector {
       return Outcome::kOk;
     }
     if (refused(key, kTask)) return Outcome::kFailed;
-    tids_.clear();
-    int err = 0;
     const std::string task = dir + "task";
-    auto st = proc_.list_dir(
-        task, [&](std::string_view t) { tids_.emplace_back(t); }, &err);
-    auto o = settle(st, err, key, kTask, task);
+    // Listed, and each thread's schedstat read, once a scrape for every collector that asks.
+    const auto list = walk_->threads(table, ps);
+    auto o = settle(list->status, list->err, key, kTask, task);
     if (o != Outcome::kOk) return o;
+    auto& before = procs_[key].threads;
+    std::vector<ThreadSwitches> now;
+    now.reserve(list->threads.size());
     double vol = 0, invol = 0;
-    for (const auto& tid : tids_) {
-      o = read(key, kTask, task + "/" + tid + "/status", buf_);
-      if (o == Outcome::kGone) continue;  // a thread that ended; its switches go with it
-      if (o != Outcome::kOk) return Outcome::kFailed;
-      auto s = parse_status(buf_);
-      vol += static_cast<double>(s.voluntary_ctxt_switches.value_or(0));
-      invol += static_cast<double>(s.nonvoluntary_ctxt_switches.value_or(0));
+    for (const auto& ts : list->threads) {
+      ThreadSwitches t;
+      t.tid = ts.tid;
+      // The main thread's counts are the process's status (read already): that file again.
+      if (t.tid == key.pid && r.status.voluntary_ctxt_switches &&
+          r.status.nonvoluntary_ctxt_switches) {
+        vol += static_cast<double>(*r.status.voluntary_ctxt_switches);
+        invol += static_cast<double>(*r.status.nonvoluntary_ctxt_switches);
+        continue;
+      }
+      const std::string tdir = task + "/" + std::to_string(ts.tid);
+      t.sched = ts.sched;
+      auto it = std::lower_bound(before.begin(), before.end(), t.tid,
+                                 [](const ThreadSwitches& a, std::int64_t b) { return a.tid < b; });
+      if (t.sched && it != before.end() && it->tid == t.tid && it->sched == t.sched) {
+        t.voluntary = it->voluntary;  // has not run since: its counts are those read then
+        t.involuntary = it->involuntary;
+      } else {
+        o = read(key, kTask, tdir + "/status", buf_);
+        if (o == Outcome::kGone) continue;  // a thread that ended; its switches go with it
+        if (o != Outcome::kOk) return Outcome::kFailed;
+        auto s = parse_status(buf_);
+        t.voluntary = static_cast<double>(s.voluntary_ctxt_switches.value_or(0));
+        t.involuntary = static_cast<double>(s.nonvoluntary_ctxt_switches.value_or(0));
+      }
+      vol += t.voluntary;
+      invol += t.involuntary;
+      now.push_back(t);
     }
+    std::sort(now.begin(), now.end(),
+              [](const ThreadSwitches& a, const ThreadSwitches& b) { return a.tid < b.tid; });
+    before = std::move(now);
     r.counters.voluntary = vol;
     r.counters.involuntary = invol;
     r.has_ctxt = true;
@@ -345,7 +380,7 @@ class ProcessCollector : public Collector {
   std::array<double, 2> read_errors_{};  // permission, other
   // Reused across scrapes: the walk reads thousands of files.
   std::string buf_, buf2_;
-  std::vector<std::string> tids_, fd_names_;
+  std::vector<std::string> fd_names_;
   std::vector<Reading> readings_;
   std::vector<Candidate> candidates_;
 };

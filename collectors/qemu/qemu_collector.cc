@@ -57,6 +57,17 @@ struct Usage {
   double user = 0, system = 0, wait = 0;
 };
 
+// A thread as last read. While its schedstat stays the same it has not run, so its CPU times and
+// wait are as they were and its stat is not read again (its name, for the class, is re-read at
+// least every kRefreshScrapes scrapes: another thread may rename it).
+struct Thread {
+  Usage last;
+  std::optional<Schedstat> sched;
+  ThreadKind kind;
+  std::uint64_t read_at = 0;  // the scrape (generation) its stat was last read
+};
+constexpr std::uint64_t kRefreshScrapes = 20;
+
 struct Vm {
   std::uint64_t generation = 0;
   bool parsed = false;
@@ -64,7 +75,7 @@ struct Vm {
   std::array<Usage, kClasses> totals{};
   std::array<double, kClasses> threads{};
   std::unordered_map<int, Usage> vcpu_totals;
-  std::unordered_map<std::int64_t, Usage> last;  // per thread (tid), the values last seen
+  std::unordered_map<std::int64_t, Thread> last;  // per thread (tid)
 };
 
 class QemuCollector : public Collector {
@@ -100,7 +111,7 @@ class QemuCollector : public Collector {
       if ((ps.flags & kPfKthread) || !is_qemu(ps.comm)) continue;
       auto it = kernel_vhost.find(ps.pid);
       static const std::vector<const ProcStat*> kNone;
-      if (read_vm(ps, it == kernel_vhost.end() ? kNone : it->second, domains, out)) ++vms;
+      if (read_vm(*table, ps, it == kernel_vhost.end() ? kNone : it->second, domains, out)) ++vms;
     }
     std::erase_if(vms_, [&](const auto& kv) { return kv.second.generation != generation_; });
     out.add(kVms, static_cast<double>(vms));
@@ -111,8 +122,9 @@ class QemuCollector : public Collector {
 
  private:
   // False when the process went away meanwhile.
-  bool read_vm(const ProcStat& ps, const std::vector<const ProcStat*>& kthreads,
-               std::set<std::string>& domains, MetricSink& out) {
+  bool read_vm(const ProcTable& table, const ProcStat& ps,
+               const std::vector<const ProcStat*>& kthreads, std::set<std::string>& domains,
+               MetricSink& out) {
     const std::string dir = std::to_string(ps.pid) + "/";
     Vm& vm = vms_[ProcKey{ps.pid, ps.starttime_ticks}];
     vm.generation = generation_;
@@ -132,30 +144,35 @@ class QemuCollector : public Collector {
     }
     std::vector<std::int64_t> seen;
     vm.threads.fill(0);
-    tids_.clear();
-    auto st = proc_.list_dir(
-        dir + "task", [&](std::string_view t) { tids_.emplace_back(t); }, &err);
-    if (st == ReadStatus::kAbsent) return false;
-    for (const auto& tid : tids_) {
-      if (proc_.read_into(dir + "task/" + tid + "/stat", buf_, &err) != ReadStatus::kOk) continue;
+    // Listed, and each thread's schedstat read, once a scrape for every collector that asks.
+    const auto list = walk_->threads(table, ps);
+    if (list->status == ReadStatus::kAbsent) return false;
+    for (const auto& [tid, sched] : list->threads) {
+      if (sched) {
+        auto it = vm.last.find(tid);
+        if (it != vm.last.end() && it->second.sched == sched &&
+            generation_ - it->second.read_at < kRefreshScrapes) {
+          vm.threads[static_cast<std::size_t>(it->second.kind.cls)] += 1;  // has not run since
+          seen.push_back(tid);
+          continue;
+        }
+      }
+      const std::string path = dir + "task/" + std::to_string(tid) + "/stat";
+      if (proc_.read_into(path, buf_, &err) != ReadStatus::kOk) continue;
       ProcStat ts;
       try {
         ts = parse_proc_stat(buf_);
       } catch (const ParseError&) {
         continue;
       }
-      std::optional<double> wait;
-      if (proc_.read_into(dir + "task/" + tid + "/schedstat", buf_, &err) == ReadStatus::kOk) {
-        wait = parse_schedstat_wait_seconds(buf_);
-      }
-      account(vm, classify_thread(ts.comm, ps.comm, ps.pid), ts, wait, seen);
+      account(vm, classify_thread(ts.comm, ps.comm, ps.pid), ts, sched, seen);
     }
     for (const ProcStat* k : kthreads) {
-      std::optional<double> wait;
+      std::optional<Schedstat> sched;
       if (proc_.read_into(std::to_string(k->pid) + "/schedstat", buf_, &err) == ReadStatus::kOk) {
-        wait = parse_schedstat_wait_seconds(buf_);
+        sched = parse_schedstat(buf_);
       }
-      account(vm, ThreadKind{ThreadClass::kVhost, std::nullopt}, *k, wait, seen);
+      account(vm, ThreadKind{ThreadClass::kVhost, std::nullopt}, *k, sched, seen);
     }
     std::erase_if(vm.last, [&](const auto& kv) {
       return std::find(seen.begin(), seen.end(), kv.first) == seen.end();
@@ -164,14 +181,16 @@ class QemuCollector : public Collector {
     return true;
   }
 
-  void account(Vm& vm, const ThreadKind& kind, const ProcStat& ts, std::optional<double> wait,
-               std::vector<std::int64_t>& seen) {
+  void account(Vm& vm, const ThreadKind& kind, const ProcStat& ts,
+               const std::optional<Schedstat>& sched, std::vector<std::int64_t>& seen) {
     const auto c = static_cast<std::size_t>(kind.cls);
     vm.threads[c] += 1;
     seen.push_back(ts.pid);
     Usage now{static_cast<double>(ts.utime_ticks) / ticks_,
-              static_cast<double>(ts.stime_ticks) / ticks_, wait.value_or(0)};
-    const Usage before = vm.last[ts.pid];  // zeros for a thread seen first
+              static_cast<double>(ts.stime_ticks) / ticks_,
+              sched ? static_cast<double>(sched->wait_ns) / 1e9 : 0};
+    Thread& thread = vm.last[ts.pid];
+    const Usage before = thread.last;  // zeros for a thread seen first
     auto add = [](double& total, double a, double b) { total += std::max(0.0, a - b); };
     add(vm.totals[c].user, now.user, before.user);
     add(vm.totals[c].system, now.system, before.system);
@@ -182,7 +201,10 @@ class QemuCollector : public Collector {
       add(v.system, now.system, before.system);
       add(v.wait, now.wait, before.wait);
     }
-    vm.last[ts.pid] = now;
+    thread.last = now;
+    thread.sched = sched;
+    thread.kind = kind;
+    thread.read_at = generation_;
   }
 
   void emit_vm(const ProcStat& ps, const Vm& vm, std::set<std::string>& domains, MetricSink& out) {
@@ -243,7 +265,6 @@ class QemuCollector : public Collector {
   std::uint64_t malformed_ = 0;
   std::unordered_map<ProcKey, Vm, ProcKeyHash> vms_;
   std::string buf_;
-  std::vector<std::string> tids_;
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "exporter/common/label_value.h"
+#include "exporter/sources/proc_pid_parse.h"
 
 namespace virtnet::qemu {
 
@@ -220,18 +221,6 @@ std::string_view thread_class_name(ThreadClass c) {
       return "other";
   }
   return "other";
-}
-
-std::optional<double> parse_schedstat_wait_seconds(std::string_view text) {
-  const auto sp1 = text.find(' ');
-  if (sp1 == std::string_view::npos) return std::nullopt;
-  const auto rest = text.substr(sp1 + 1);
-  const auto sp2 = rest.find(' ');
-  const auto field = rest.substr(0, sp2);
-  std::uint64_t ns = 0;
-  auto [p, ec] = std::from_chars(field.data(), field.data() + field.size(), ns);
-  if (ec != std::errc() || p != field.data() + field.size() || field.empty()) return std::nullopt;
-  return static_cast<double>(ns) / 1e9;
 }
 
 bool is_qemu(std::string_view comm) {

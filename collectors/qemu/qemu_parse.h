@@ -60,8 +60,4 @@ ThreadKind classify_thread(std::string_view comm, std::string_view process_comm,
 
 std::string_view thread_class_name(ThreadClass c);
 
-// /proc/PID/task/TID/schedstat: "run_ns wait_ns timeslices". The time spent waiting on a run
-// queue, in seconds; nothing if the text is not that.
-std::optional<double> parse_schedstat_wait_seconds(std::string_view text);
-
 }  // namespace virtnet::qemu

@@ -1,9 +1,9 @@
 #include "exporter/http/http_server.h"
 
 #include <arpa/inet.h>
+#include <malloc.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
-#include <prometheus/text_serializer.h>
 #include <unistd.h>
 
 #include <climits>
@@ -15,13 +15,12 @@
 #include <deque>
 #include <mutex>
 #include <optional>
-#include <sstream>
 #include <stdexcept>
 #include <thread>
 #include <vector>
 
 #include "exporter/common/logging.h"
-#include "exporter/http/gzip.h"
+#include "exporter/http/exposition.h"
 #include "exporter/http/http_request.h"
 #include "exporter/http/landing_page.h"
 #include "exporter/http/listen_address.h"
@@ -60,8 +59,6 @@ constexpr auto kTlsRefused = MetricDef::counter(
 
 constexpr const char* kText = "text/plain; charset=utf-8";
 constexpr const char* kExposition = "text/plain; version=0.0.4; charset=utf-8";
-// zlib's fastest level: see the README's figures (size against CPU, at 200 VMs).
-constexpr int kGzipLevel = 1;
 
 // One per HTTP request: made when the request line arrives (the raw target is kept, before
 // libmicrohttpd decodes it), freed when the request completes.
@@ -532,6 +529,12 @@ struct HttpServer::Impl {
     }
   }
 
+  // What a scrape allocated (its families, their text) is freed once the body is written, but
+  // glibc keeps freed memory for reuse: resident until the next scrape, a hypervisor's memory
+  // held between scrapes for nothing. Handed back to the kernel here (a few hundred
+  // microseconds for a scrape of 40,000 series; the next scrape faults its pages in again).
+  static void trim_after_scrape() { malloc_trim(0); }
+
   void scrape(Job& job) {
     Request* req = job.req;
     auto filter = parse_collect_filter(job.query);
@@ -548,17 +551,12 @@ struct HttpServer::Impl {
       return;
     }
     append_http_metrics(families);
-    std::ostringstream os;
-    prometheus::TextSerializer().Serialize(os, families);
+    bool gzipped = false;
+    req->body = write_exposition(families, job.gzip, &gzipped);
     req->status = 200;
     req->content_type = kExposition;
-    req->body = std::move(os).str();
-    if (job.gzip) {
-      if (auto z = gzip_compress(req->body, kGzipLevel)) {
-        req->body = std::move(*z);
-        req->content_encoding = "gzip";
-      }
-    }
+    if (gzipped) req->content_encoding = "gzip";
+    trim_after_scrape();
   }
 
   void run(Job& job) {

@@ -1,5 +1,9 @@
 #include "exporter/scrape/bounded_thread.h"
 
+#include <pthread.h>
+
+#include <algorithm>
+
 #include "exporter/common/logging.h"
 
 namespace virtnet {
@@ -12,7 +16,12 @@ void BoundedThread::start(std::string kind, std::string name, std::function<void
   kind_ = std::move(kind);
   name_ = std::move(name);
   exit_ = std::make_shared<Exit>();
-  thread_ = std::thread([exit = exit_, body = std::move(body)] {
+  // Named for `top -H` and /proc/PID/task/TID/comm: a collector's worker by the collector
+  // ("process"), a background thread with its kind ("worker vrrp"); 15 bytes at most.
+  std::string comm = kind_ == "collector" ? name_ : kind_ + " " + name_;
+  comm.resize(std::min<std::size_t>(comm.size(), 15));
+  thread_ = std::thread([exit = exit_, body = std::move(body), comm = std::move(comm)] {
+    pthread_setname_np(pthread_self(), comm.c_str());
     body();
     std::lock_guard lk(exit->mu);
     exit->done = true;

@@ -1,5 +1,6 @@
 #include "exporter/sources/proc_pid_parse.h"
 
+#include <charconv>
 #include <vector>
 
 #include "exporter/common/parse_error.h"
@@ -56,6 +57,23 @@ Limit parse_limits_open_files(std::string_view text) {
   });
   if (!found) throw ParseError("limits: no \"Max open files\" row");
   return *found;
+}
+
+std::optional<Schedstat> parse_schedstat(std::string_view text) {
+  std::uint64_t v[3];
+  const char* p = text.data();
+  const char* end = p + text.size();
+  for (int i = 0; i < 3; ++i) {
+    if (i > 0) {
+      if (p == end || *p != ' ') return std::nullopt;
+      ++p;
+    }
+    auto [next, ec] = std::from_chars(p, end, v[i]);
+    if (ec != std::errc()) return std::nullopt;
+    p = next;
+  }
+  if (p != end && *p != '\n') return std::nullopt;
+  return Schedstat{v[0], v[1], v[2]};
 }
 
 std::uint64_t parse_btime(std::string_view proc_stat) {

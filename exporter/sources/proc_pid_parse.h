@@ -49,6 +49,17 @@ struct Limit {
 // The "Max open files" row of /proc/PID/limits. Throws ParseError if absent or malformed.
 Limit parse_limits_open_files(std::string_view text);
 
+// /proc/PID/task/TID/schedstat: "run_ns wait_ns timeslices" (time on a CPU, time waiting on a
+// run queue, times switched in). All three change whenever the thread runs, and none otherwise:
+// a thread whose schedstat is as it was has not run, so nothing else it reports (stat's CPU
+// times, status' switch counts) has changed either.
+struct Schedstat {
+  std::uint64_t run_ns = 0, wait_ns = 0, timeslices = 0;
+  bool operator==(const Schedstat&) const = default;
+};
+// Nothing if the text is not three numbers.
+std::optional<Schedstat> parse_schedstat(std::string_view text);
+
 // "btime" from /proc/stat, seconds since the epoch. Throws ParseError if absent.
 std::uint64_t parse_btime(std::string_view proc_stat);
 

@@ -1,5 +1,6 @@
 #include "exporter/sources/proc_walk.h"
 
+#include <charconv>
 #include <cstring>
 #include <unordered_set>
 
@@ -56,6 +57,44 @@ std::shared_ptr<const ProcTable> ProcWalk::get() {
   t->taken = std::chrono::steady_clock::now();  // the window counts from the walk's end
   last_ = std::move(t);
   return last_;
+}
+
+std::shared_ptr<const ThreadList> ProcWalk::threads(const ProcTable& table, const ProcStat& p) {
+  std::lock_guard lk(threads_mu_);
+  if (table.seq > threads_seq_) {
+    threads_.clear();
+    threads_seq_ = table.seq;
+  }
+  const bool current = table.seq == threads_seq_;  // an older walk's threads: read, not kept
+  const ProcKey key{p.pid, p.starttime_ticks};
+  if (current) {
+    if (auto it = threads_.find(key); it != threads_.end()) return it->second;
+  }
+  auto list = std::make_shared<ThreadList>();
+  const std::string task = std::to_string(p.pid) + "/task";
+  std::vector<std::int64_t> tids;
+  list->status = proc_.list_dir(
+      task,
+      [&](std::string_view name) {
+        std::int64_t tid = 0;
+        auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), tid);
+        if (ec == std::errc() && end == name.data() + name.size()) tids.push_back(tid);
+      },
+      &list->err);
+  if (list->status == ReadStatus::kOk) {
+    list->threads.reserve(tids.size());
+    for (auto tid : tids) {
+      ThreadSched t{tid, std::nullopt};
+      int err = 0;
+      if (proc_.read_into(task + "/" + std::to_string(tid) + "/schedstat", thread_buf_, &err) ==
+          ReadStatus::kOk) {
+        t.sched = parse_schedstat(thread_buf_);
+      }
+      list->threads.push_back(t);
+    }
+  }
+  if (current) threads_.emplace(key, list);
+  return list;
 }
 
 std::size_t ProcWalk::walks() const {

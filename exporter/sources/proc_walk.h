@@ -5,7 +5,9 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -25,6 +27,18 @@ struct ProcTable {
   std::uint64_t seq = 0;  // which walk: 1, 2, ...
 };
 
+// A process's threads as one listing of /proc/PID/task saw them, each with its schedstat (which
+// says whether it ran since: see Schedstat).
+struct ThreadSched {
+  std::int64_t tid = 0;
+  std::optional<Schedstat> sched;  // none: unreadable or not three numbers
+};
+struct ThreadList {
+  ReadStatus status = ReadStatus::kOk;  // of the listing; kAbsent: the process is gone
+  int err = 0;
+  std::vector<ThreadSched> threads;  // in the listing's order
+};
+
 // One walk of /proc shared by the collectors that need the processes (process, qemu): the
 // first to ask walks, a collector asking meanwhile waits for that walk, and a walk younger than
 // `share_window` is handed out again. Collectors of one scrape run at once, so a scrape walks
@@ -41,6 +55,10 @@ class ProcWalk {
                                                  const FsRoot& proc);
 
   std::shared_ptr<const ProcTable> get();
+  // The threads of `p`, a process of `table`: listed and their schedstat read by the first
+  // collector to ask during that walk, handed to the others as it is (a qemu's threads are
+  // listed and their schedstat read once a scrape, not once a collector).
+  std::shared_ptr<const ThreadList> threads(const ProcTable& table, const ProcStat& p);
   const std::string& root() const { return proc_.root(); }
   std::size_t walks() const;  // how many walks were made (for tests)
 
@@ -52,6 +70,11 @@ class ProcWalk {
   std::size_t walks_ = 0;
   std::string buf_;
   std::unordered_set<std::string> unparsable_;  // pids whose stat did not parse at the last walk
+  // The threads read during the walk threads_seq_ (dropped when a later walk asks).
+  std::mutex threads_mu_;
+  std::uint64_t threads_seq_ = 0;
+  std::unordered_map<ProcKey, std::shared_ptr<const ThreadList>, ProcKeyHash> threads_;
+  std::string thread_buf_;
 };
 
 }  // namespace virtnet

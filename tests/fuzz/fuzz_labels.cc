@@ -9,12 +9,12 @@
 #include <cstdlib>
 #include <iostream>
 #include <set>
-#include <sstream>
 
 #include "exporter/common/label_value.h"
 #include "exporter/common/logging.h"
 #include "exporter/common/parse_error.h"
 #include "exporter/common/utf8.h"
+#include "exporter/http/exposition.h"
 #include "exporter/scrape/metric_sink.h"
 #include "tests/support/exposition_check.h"
 
@@ -40,10 +40,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const auto& v : values) {
     sink.add(MetricDef::gauge("virtnet_fuzz_value", "Fuzz."), 1, {{"a", v}, {"b", v + v}});
   }
-  std::ostringstream os;
-  prometheus::TextSerializer().Serialize(os, sink.take());
+  // What is served (write_exposition), checked against what prometheus-cpp writes.
+  auto families = sink.take();
+  const std::string reference = prometheus::TextSerializer().Serialize(families);
+  bool gzipped = false;
+  const std::string served = write_exposition(families, false, &gzipped);
+  check(served == reference, "the served text differs from prometheus-cpp's");
   std::string err;
-  auto samples = testing::parse_exposition(os.str(), &err);
+  auto samples = testing::parse_exposition(served, &err);
   check(err.empty(), "the scrape would be rejected (or two names became one series)");
   check(samples.size() == values.size(), "a sample went missing");
   std::set<std::string> seen;

@@ -1,24 +1,11 @@
 #include "exporter/http/gzip.h"
 
 #include <gtest/gtest.h>
-#include <zlib.h>
+
+#include "tests/unit/gunzip.h"
 
 namespace virtnet {
 namespace {
-
-std::string gunzip(const std::string& z) {
-  z_stream zs{};
-  EXPECT_EQ(inflateInit2(&zs, 15 + 16), Z_OK);
-  std::string out(1 << 20, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(z.data()));
-  zs.avail_in = static_cast<uInt>(z.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(inflate(&zs, Z_FINISH), Z_STREAM_END);
-  out.resize(zs.total_out);
-  inflateEnd(&zs);
-  return out;
-}
 
 TEST(Gzip, RoundTripAndHeader) {
   std::string text;
@@ -31,12 +18,34 @@ TEST(Gzip, RoundTripAndHeader) {
     EXPECT_EQ(static_cast<unsigned char>((*z)[0]), 0x1f);  // gzip magic, not a zlib stream
     EXPECT_EQ(static_cast<unsigned char>((*z)[1]), 0x8b);
     EXPECT_LT(z->size(), text.size() / 5);
-    EXPECT_EQ(gunzip(*z), text);
+    EXPECT_EQ(testing::gunzip(*z), text);
   }
   auto empty = gzip_compress("", 1);
   ASSERT_TRUE(empty);
-  EXPECT_EQ(gunzip(*empty), "");
+  EXPECT_EQ(testing::gunzip(*empty), "");
   EXPECT_FALSE(gzip_compress("x", 42));  // not a zlib level
+}
+
+// Written in pieces (as the exposition is, family by family), the stream is one gzip member that
+// inflates to the pieces joined.
+TEST(Gzip, StreamWrittenInPieces) {
+  GzipStream z;
+  ASSERT_TRUE(z.begin(1));
+  std::string whole;
+  for (int i = 0; i < 3000; ++i) {
+    const std::string piece =
+        "virtnet_qemu_threads{domain=\"instance-" + std::to_string(i) + "\",class=\"vcpu\"} 4\n";
+    whole += piece;
+    ASSERT_TRUE(z.write(piece));
+  }
+  ASSERT_TRUE(z.write(""));
+  auto out = z.finish();
+  ASSERT_TRUE(out);
+  EXPECT_LT(out->size(), whole.size() / 5);
+  EXPECT_EQ(testing::gunzip(*out), whole);
+  GzipStream bad;
+  EXPECT_FALSE(bad.begin(42));
+  EXPECT_FALSE(bad.write("x"));  // never begun: refused, not written
 }
 
 }  // namespace

@@ -38,6 +38,29 @@ TEST(ProcWalk, CallersWithinTheWindowShareOneWalk) {
   EXPECT_NE(none.get()->error.find("cannot list /nonexistent-proc"), std::string::npos);
 }
 
+// A process's threads are listed (and their schedstat read) once a walk, whoever asks; a later
+// walk lists them again, and a gone process says so.
+TEST(ProcWalk, ThreadsAreListedOnceAWalk) {
+  ProcWalk walk(FsRoot(testing::proc_root_with_pids()), 0ms);
+  const auto table = walk.get();
+  const ProcStat* qemu = nullptr;
+  for (const auto& p : table->procs) {
+    if (p.pid == P::kQemu) qemu = &p;
+  }
+  ASSERT_NE(qemu, nullptr);
+  const auto a = walk.threads(*table, *qemu);
+  EXPECT_EQ(a->status, ReadStatus::kOk);
+  EXPECT_EQ(a->threads.size(), 9u);
+  EXPECT_FALSE(a->threads.front().sched);                 // the captured tree has no schedstat
+  EXPECT_EQ(walk.threads(*table, *qemu).get(), a.get());  // the same reading
+  const auto later = walk.get();
+  EXPECT_NE(walk.threads(*later, *qemu).get(), a.get());
+  EXPECT_NE(walk.threads(*table, *qemu).get(), a.get());  // an older walk's: read, not kept
+  ProcStat gone = *qemu;
+  gone.pid = 999999;
+  EXPECT_EQ(walk.threads(*later, gone)->status, ReadStatus::kAbsent);
+}
+
 // Through the real scraper: two collectors that need the processes, one scrape, one walk.
 TEST(ProcWalk, OneWalkPerScrapeForEveryCollectorThatNeedsIt) {
   Sources src;

@@ -260,6 +260,41 @@ std::string config_error(const std::string& yaml) {
   return "(accepted)";
 }
 
+// A thread's status is read again only when its schedstat shows it ran: while the schedstat is
+// as it was, the counts read then are served (a changed status is not looked at), and the main
+// thread's are the process's own status, not its task file.
+TEST(ProcessCollector, ThreadStatusIsReadOnlyAfterTheThreadRan) {
+  Tree t;
+  const fs::path task = fs::path(t.pid(P::kQemu)) / "task";
+  for (const auto& e : fs::directory_iterator(task)) {
+    std::ofstream(e.path() / "schedstat") << "1000 0 1\n";
+  }
+  const std::string other = (task / "27917").string();
+  const std::string status = testing::pid_file(P::kQemu, "task/27917/status");
+  auto with_switches = [&](const std::string& n) {
+    std::string s = status;
+    const std::string key = "voluntary_ctxt_switches:\t";
+    const auto at = s.find(key) + key.size();
+    return s.replace(at, s.find('\n', at) - at, n);
+  };
+  // The main thread's task file says otherwise than the process's status: not read.
+  std::ofstream(task / std::to_string(P::kQemu) / "status") << with_switches("1000000");
+  const std::map<std::string, std::string> vol = {{"pid", std::to_string(P::kQemu)},
+                                                  {"type", "voluntary"}};
+  auto c = make(t.root.string());
+  const double before = value(scrape(*c), "virtnet_process_context_switches_total", vol);
+  EXPECT_GT(before, 0);
+  EXPECT_LT(before, 1000);
+  std::ofstream(other + "/status") << with_switches("500");  // not run: not looked at
+  EXPECT_EQ(value(scrape(*c), "virtnet_process_context_switches_total", vol), before);
+  std::ofstream(other + "/schedstat") << "2000 0 2\n";  // it ran: read again
+  EXPECT_EQ(value(scrape(*c), "virtnet_process_context_switches_total", vol), before - 1 + 500);
+  // Without a schedstat (a kernel without CONFIG_SCHED_INFO) the status is read every time.
+  fs::remove(other + "/schedstat");
+  std::ofstream(other + "/status") << with_switches("700");
+  EXPECT_EQ(value(scrape(*c), "virtnet_process_context_switches_total", vol), before - 1 + 700);
+}
+
 TEST(ProcessConfig, GroupErrorsHavePositions) {
   const std::string pre = "collectors:\n  process:\n    groups:\n";
   EXPECT_EQ(config_error(pre + "      - {name: a, comm: [x], colour: red}\n"),

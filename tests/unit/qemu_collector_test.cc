@@ -81,6 +81,42 @@ TEST(QemuCollector, KernelVhostThreadsCountForTheirVm) {
   fs::remove_all(root);
 }
 
+// A thread's stat is read again only when its schedstat shows it ran (or after kRefreshScrapes):
+// while it is as it was, CPU time does not move even if stat were to say otherwise.
+TEST(QemuCollector, ThreadStatIsReadOnlyAfterTheThreadRan) {
+  const fs::path root =
+      fs::temp_directory_path() / ("virtnet-qemu-ran-" + std::to_string(getpid()));
+  fs::remove_all(root);
+  const fs::path thread = root / "99997" / "task" / "99998";
+  fs::create_directories(thread);
+  std::string qstat = testing::pid_file(P::kQemu, "stat");
+  qstat.replace(0, qstat.find(' '), "99997");
+  std::ofstream(root / "99997" / "stat") << qstat;
+  std::string cmd = "qemu-system-x86_64";
+  cmd += '\0';
+  std::ofstream(root / "99997" / "cmdline") << cmd;
+  auto thread_stat = [&](int utime) {
+    std::ofstream(thread / "stat") << "99998 (CPU 0/KVM) S 1 1 1 0 -1 4194560 0 0 0 0 " << utime
+                                   << " 0 0 0 20 0 1 0 100 1000 10 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n";
+  };
+  const std::map<std::string, std::string> user = {{"class", "vcpu"}, {"mode", "user"}};
+  const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+  auto c = make_collector(root);
+  auto cpu = [&] {
+    MetricSink sink;
+    EXPECT_EQ(c->collect(sink), CollectStatus::kOk);
+    return testing::value(sink.take(), "virtnet_qemu_cpu_seconds_total", user);
+  };
+  thread_stat(100);
+  std::ofstream(thread / "schedstat") << "5000 0 3\n";
+  EXPECT_EQ(cpu(), 100 / tick);
+  thread_stat(300);  // the schedstat is as it was: not read
+  EXPECT_EQ(cpu(), 100 / tick);
+  std::ofstream(thread / "schedstat") << "9000 0 4\n";  // it ran
+  EXPECT_EQ(cpu(), 300 / tick);
+  fs::remove_all(root);
+}
+
 // Two qemu whose -name is the same and longer than a label may be: the second one's " (pid N)"
 // survives the cut, so their series stay apart (appending it after the cut lost it).
 TEST(QemuCollector, TwoLongIdenticalNamesGiveDistinctSeries) {

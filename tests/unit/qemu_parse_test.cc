@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "exporter/common/label_value.h"
+#include "exporter/sources/proc_pid_parse.h"
 #include "tests/unit/fixture.h"
 
 namespace virtnet::qemu {
@@ -104,9 +105,13 @@ TEST(QemuThreads, Classes) {
     EXPECT_EQ(k.vcpu, c.vcpu) << c.comm;
   }
   EXPECT_EQ(thread_class_name(ThreadClass::kIothread), "iothread");
-  EXPECT_EQ(parse_schedstat_wait_seconds("123 456789000 7\n"), 0.456789);
-  EXPECT_FALSE(parse_schedstat_wait_seconds("garbage"));
-  EXPECT_FALSE(parse_schedstat_wait_seconds("1 -2 3"));
+  EXPECT_EQ(parse_schedstat("123 456789000 7\n"), (Schedstat{123, 456789000, 7}));
+  EXPECT_EQ(parse_schedstat("123 456789000 7"), (Schedstat{123, 456789000, 7}));
+  EXPECT_FALSE(parse_schedstat("garbage"));
+  EXPECT_FALSE(parse_schedstat("1 -2 3"));
+  EXPECT_FALSE(parse_schedstat("1 2"));
+  EXPECT_FALSE(parse_schedstat("1 2 3 4"));
+  EXPECT_FALSE(parse_schedstat("1  2 3"));
 }
 
 // The captured qemu stand-in (bench/fake_qemu, libvirt's JSON -netdev, qemu's thread names).

@@ -1,0 +1,18 @@
+#pragma once
+
+#include <prometheus/metric_family.h>
+
+#include <string>
+#include <vector>
+
+namespace virtnet {
+
+// The text exposition of `families`, by prometheus-cpp's TextSerializer, one family at a time:
+// each is freed once written, and with `gzip` the text is compressed as it is written (zlib's
+// fastest level), so that neither the whole text nor a second copy of it is ever held beside the
+// families. `families` is left empty. *gzipped says whether the body is gzip (it is not if zlib
+// could not start).
+std::string write_exposition(std::vector<prometheus::MetricFamily>& families, bool gzip,
+                             bool* gzipped);
+
+}  // namespace virtnet
