@@ -40,7 +40,7 @@ void put_count(std::string& out, std::uint64_t v) {
   out.append(b, r.ptr);
 }
 
-void put_label_value(std::string& out, const std::string& v) {
+void put_label_value(std::string& out, std::string_view v) {
   for (char c : v) {
     if (c == '\n') {
       out += "\\n";
@@ -51,23 +51,24 @@ void put_label_value(std::string& out, const std::string& v) {
   }
 }
 
-// name + suffix, the labels (and one more, for a bucket's le), then the space before the value.
-void put_head(std::string& out, const prometheus::MetricFamily& f,
-              const prometheus::ClientMetric& m, std::string_view suffix = {},
+// name + suffix, sample i's labels (and one more, for a bucket's le), then the space before the
+// value.
+void put_head(std::string& out, const CompactFamily& f, std::size_t i, std::string_view suffix = {},
               const double* le = nullptr) {
   out += f.name;
   out += suffix;
-  if (!m.label.empty() || le) {
+  const bool labelled = (i == 0 ? f.ends[0] : f.ends[i] - f.ends[i - 1]) > 0;
+  if (labelled || le) {
     out += '{';
     const char* sep = "";
-    for (const auto& l : m.label) {
+    f.for_each_label(i, [&](std::string_view k, std::string_view v) {
       out += sep;
-      out += l.name;
+      out += k;
       out += "=\"";
-      put_label_value(out, l.value);
+      put_label_value(out, v);
       out += '"';
       sep = ",";
-    }
+    });
     if (le) {
       out += sep;
       out += "le=\"";
@@ -79,15 +80,30 @@ void put_head(std::string& out, const prometheus::MetricFamily& f,
   out += ' ';
 }
 
-void put_tail(std::string& out, const prometheus::ClientMetric& m) {
-  if (m.timestamp_ms != 0) {
-    out += ' ';
-    out += std::to_string(m.timestamp_ms);
-  }
+void put_histogram(std::string& out, const CompactFamily& f, std::size_t i) {
+  const auto& h = f.histograms[i];
+  put_head(out, f, i, "_count");
+  put_count(out, h.sample_count);
   out += '\n';
+  put_head(out, f, i, "_sum");
+  put_value(out, h.sample_sum);
+  out += '\n';
+  double last = -std::numeric_limits<double>::infinity();
+  for (const auto& b : h.bucket) {
+    put_head(out, f, i, "_bucket", &b.upper_bound);
+    last = b.upper_bound;
+    put_count(out, b.cumulative_count);
+    out += '\n';
+  }
+  if (last != std::numeric_limits<double>::infinity()) {
+    const double inf = std::numeric_limits<double>::infinity();
+    put_head(out, f, i, "_bucket", &inf);
+    put_count(out, h.sample_count);
+    out += '\n';
+  }
 }
 
-void put_family(std::string& out, const prometheus::MetricFamily& f) {
+void put_family(std::string& out, const CompactFamily& f) {
   using prometheus::MetricType;
   if (!f.help.empty()) {
     out += "# HELP ";
@@ -118,50 +134,20 @@ void put_family(std::string& out, const prometheus::MetricFamily& f) {
   out += ' ';
   out += type;
   out += '\n';
-  for (const auto& m : f.metric) {
-    switch (f.type) {
-      case MetricType::Counter:
-      case MetricType::Gauge:
-      case MetricType::Untyped:
-        put_head(out, f, m);
-        put_value(out, f.type == MetricType::Counter ? m.counter.value
-                       : f.type == MetricType::Gauge ? m.gauge.value
-                                                     : m.untyped.value);
-        put_tail(out, m);
-        break;
-      case MetricType::Summary:  // no collector emits one: refused rather than half-written
-        throw std::logic_error("summary " + f.name + " cannot be written");
-      case MetricType::Histogram: {
-        const auto& h = m.histogram;
-        put_head(out, f, m, "_count");
-        put_count(out, h.sample_count);
-        put_tail(out, m);
-        put_head(out, f, m, "_sum");
-        put_value(out, h.sample_sum);
-        put_tail(out, m);
-        double last = -std::numeric_limits<double>::infinity();
-        for (const auto& b : h.bucket) {
-          put_head(out, f, m, "_bucket", &b.upper_bound);
-          last = b.upper_bound;
-          put_count(out, b.cumulative_count);
-          put_tail(out, m);
-        }
-        if (last != std::numeric_limits<double>::infinity()) {
-          const double inf = std::numeric_limits<double>::infinity();
-          put_head(out, f, m, "_bucket", &inf);
-          put_count(out, h.sample_count);
-          put_tail(out, m);
-        }
-        break;
-      }
+  for (std::size_t i = 0; i < f.size(); ++i) {
+    if (f.type == MetricType::Histogram) {
+      put_histogram(out, f, i);
+    } else {
+      put_head(out, f, i);
+      put_value(out, f.values[i]);
+      out += '\n';
     }
   }
 }
 
 }  // namespace
 
-std::string write_exposition(std::vector<prometheus::MetricFamily>& families, bool gzip,
-                             bool* gzipped) {
+std::string write_exposition(std::vector<CompactFamily>& families, bool gzip, bool* gzipped) {
   GzipStream z;
   *gzipped = gzip && z.begin(kGzipLevel);
   std::string body;

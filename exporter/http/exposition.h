@@ -1,9 +1,9 @@
 #pragma once
 
-#include <prometheus/metric_family.h>
-
 #include <string>
 #include <vector>
+
+#include "exporter/scrape/compact_family.h"
 
 namespace virtnet {
 
@@ -12,7 +12,6 @@ namespace virtnet {
 // fastest level), so that neither the whole text nor a second copy of it is ever held beside the
 // families. `families` is left empty. *gzipped says whether the body is gzip (it is not if zlib
 // could not start).
-std::string write_exposition(std::vector<prometheus::MetricFamily>& families, bool gzip,
-                             bool* gzipped);
+std::string write_exposition(std::vector<CompactFamily>& families, bool gzip, bool* gzipped);
 
 }  // namespace virtnet

@@ -310,7 +310,7 @@ struct HttpServer::Impl {
     return 0;
   }
 
-  void append_http_metrics(std::vector<prometheus::MetricFamily>& out) const {
+  void append_http_metrics(std::vector<CompactFamily>& out) const {
     MetricSink m;
     m.add(kConnections, open_connections.load());
     m.add(kConnectionsLimit, opts.max_connections);
@@ -324,7 +324,7 @@ struct HttpServer::Impl {
       m.add(kHandshakeTimeouts, static_cast<double>(handshake_timeouts.load()));
       m.add(kTlsRefused, static_cast<double>(tls_refused.load()));
     }
-    for (auto& f : m.take()) out.push_back(std::move(f));
+    for (auto& f : m.take_compact()) out.push_back(std::move(f));
   }
 
   static void* on_uri(void*, const char* uri, MHD_Connection*) {
@@ -544,7 +544,7 @@ struct HttpServer::Impl {
       return;
     }
     ScrapeRefusal refused;
-    auto families = scraper.scrape(job.timeout, filter.only, &refused, req->arrival);
+    auto families = scraper.scrape_compact(job.timeout, filter.only, &refused, req->arrival);
     if (refused.http_status) {
       req->status = static_cast<unsigned>(refused.http_status);
       req->body = refused.message + "\n";

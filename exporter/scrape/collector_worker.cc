@@ -121,7 +121,7 @@ void CollectorWorker::loop(Shared& s) {
         r.status = s.collector->collect(sink);
         if (sink.refused_undeclared()) r.status = CollectStatus::kError;
         r.data_age = sink.data_age();
-        r.families = sink.take();
+        r.families = sink.take_compact();
         if (r.status == CollectStatus::kError) {
           r.error = sink.error();
           if (r.error.empty()) r.error = "failed (see the log)";

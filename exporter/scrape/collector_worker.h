@@ -20,7 +20,7 @@ namespace virtnet {
 // What one run of a collector produced.
 struct RunResult {
   CollectStatus status = CollectStatus::kError;
-  std::vector<prometheus::MetricFamily> families;
+  std::vector<CompactFamily> families;
   double seconds = 0;
   std::string error;
   std::chrono::steady_clock::time_point finished;

@@ -14,7 +14,7 @@ MetricNames names_of(const std::vector<MetricDef>& defs) {
   return n;
 }
 
-prometheus::ClientMetric* MetricSink::sample(const MetricDef& def, const Labels& labels) {
+CompactFamily* MetricSink::sample(const MetricDef& def, const Labels& labels) {
   auto it = index_.find(def.name);
   if (it == index_.end()) {
     if (declared_ && declared_->find(def.name) == declared_->end()) {
@@ -22,28 +22,28 @@ prometheus::ClientMetric* MetricSink::sample(const MetricDef& def, const Labels&
       fail("metric " + std::string(def.name) + " is not declared by the collector; left out");
       return nullptr;
     }
-    families_.push_back({std::string(def.name), std::string(def.help), def.type, {}});
+    auto& f = families_.emplace_back();
+    f.name = def.name;
+    f.help = def.help;
+    f.type = def.type;
     it = index_.emplace(def.name, families_.size() - 1).first;
   } else if (families_[it->second].type != def.type) {
     // A programming error in a collector; the scraper turns it into success 0.
     throw std::logic_error("metric " + std::string(def.name) + " emitted with two types");
   }
-  auto& metric = families_[it->second].metric.emplace_back();
-  metric.label.reserve(labels.size());
+  auto& family = families_[it->second];
   // The one place every label value passes: whatever bytes a process, domain or interface name
   // holds, what is exported is valid UTF-8 of bounded length, and two names stay two values.
-  for (const auto& [k, v] : labels) metric.label.push_back({k, sanitize_label_value(v)});
-  return &metric;
+  for (const auto& [k, v] : labels) family.add_label(k, sanitize_label_value(v));
+  family.end_sample();
+  return &family;
 }
 
 void MetricSink::add(const MetricDef& def, double value, const Labels& labels) {
-  auto* metric = sample(def, labels);
-  if (!metric) return;
-  if (def.type == prometheus::MetricType::Counter) {
-    metric->counter.value = value;
-  } else {
-    metric->gauge.value = value;
+  if (def.type == prometheus::MetricType::Histogram) {
+    throw std::logic_error("histogram " + std::string(def.name) + " added as one value");
   }
+  if (auto* family = sample(def, labels)) family->values.push_back(value);
 }
 
 void MetricSink::add_histogram(const MetricDef& def, std::span<const double> bounds,
@@ -52,9 +52,12 @@ void MetricSink::add_histogram(const MetricDef& def, std::span<const double> bou
   if (counts.size() != bounds.size() + 1) {
     throw std::logic_error("histogram " + std::string(def.name) + ": counts and bounds disagree");
   }
-  auto* metric = sample(def, labels);
-  if (!metric) return;
-  auto& h = metric->histogram;
+  if (def.type != prometheus::MetricType::Histogram) {
+    throw std::logic_error("metric " + std::string(def.name) + " is not a histogram");
+  }
+  auto* family = sample(def, labels);
+  if (!family) return;
+  auto& h = family->histograms.emplace_back();
   std::uint64_t cumulative = 0;
   h.bucket.reserve(counts.size());
   for (std::size_t i = 0; i < counts.size(); ++i) {
@@ -66,10 +69,12 @@ void MetricSink::add_histogram(const MetricDef& def, std::span<const double> bou
   h.sample_sum = sum;
 }
 
-std::vector<prometheus::MetricFamily> MetricSink::take() {
+std::vector<CompactFamily> MetricSink::take_compact() {
   index_.clear();
   return std::exchange(families_, {});
 }
+
+std::vector<prometheus::MetricFamily> MetricSink::take() { return to_families(take_compact()); }
 
 CollectStatus MetricSink::fail(std::string_view why) {
   if (why.empty()) why = "failed";

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "exporter/scrape/collect_status.h"
+#include "exporter/scrape/compact_family.h"
 
 namespace virtnet {
 
@@ -63,6 +64,9 @@ class MetricSink {
   // +Inf's), and the sum of what was observed.
   void add_histogram(const MetricDef& def, std::span<const double> bounds,
                      std::span<const std::uint64_t> counts, double sum, const Labels& labels = {});
+  // What was added, as it is served (the scrape path), or as prometheus-cpp's families (diagnose,
+  // tests). Either leaves the sink empty.
+  std::vector<CompactFamily> take_compact();
   std::vector<prometheus::MetricFamily> take();
   bool empty() const { return families_.empty(); }
 
@@ -81,10 +85,11 @@ class MetricSink {
   static constexpr std::size_t kMaxErrorBytes = 1024;
 
  private:
-  prometheus::ClientMetric* sample(const MetricDef& def, const Labels& labels);
+  // The family the sample goes to, its labels added (nullptr: left out, undeclared).
+  CompactFamily* sample(const MetricDef& def, const Labels& labels);
 
   const MetricNames* declared_ = nullptr;
-  std::vector<prometheus::MetricFamily> families_;
+  std::vector<CompactFamily> families_;
   std::unordered_map<std::string, std::size_t, NameHash, std::equal_to<>> index_;
   std::string error_;
   double data_age_ = 0;

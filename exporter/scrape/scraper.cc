@@ -150,15 +150,14 @@ constexpr auto kAge = MetricDef::gauge(
 
 // Series shared by collectors (virtnet_background_*) go into one family: the text format allows
 // one HELP and TYPE per name.
-void merge(std::vector<prometheus::MetricFamily>& out,
-           std::unordered_map<std::string, std::size_t>& index,
-           std::vector<prometheus::MetricFamily>&& families, const std::string& collector) {
+void merge(std::vector<CompactFamily>& out, std::unordered_map<std::string, std::size_t>& index,
+           std::vector<CompactFamily>&& families, const std::string& collector) {
   for (auto& f : families) {
     auto [it, fresh] = index.try_emplace(f.name, out.size());
     if (fresh) {
       out.push_back(std::move(f));
     } else if (out[it->second].type == f.type) {
-      for (auto& metric : f.metric) out[it->second].metric.push_back(std::move(metric));
+      out[it->second].append(std::move(f));
     } else {
       // The same name with another type cannot be served (its values would print as the first
       // type's): left out, and said why.
@@ -214,10 +213,10 @@ Scraper::Outcome Scraper::gather(CollectorWorker& w, const std::optional<std::ui
   return o;
 }
 
-std::vector<prometheus::MetricFamily> Scraper::scrape(std::optional<double> scraper_timeout,
-                                                      const std::set<std::string>& only,
-                                                      ScrapeRefusal* refused,
-                                                      std::optional<Clock::time_point> arrival) {
+std::vector<CompactFamily> Scraper::scrape_compact(std::optional<double> scraper_timeout,
+                                                   const std::set<std::string>& only,
+                                                   ScrapeRefusal* refused,
+                                                   std::optional<Clock::time_point> arrival) {
   ScrapeRefusal ignored;
   if (!refused) refused = &ignored;
   const auto deadline = arrival.value_or(Clock::now()) + budget(scraper_timeout);
@@ -248,7 +247,7 @@ std::vector<prometheus::MetricFamily> Scraper::scrape(std::optional<double> scra
     runs.emplace_back(w.get(), w->begin());
   }
 
-  std::vector<prometheus::MetricFamily> out;
+  std::vector<CompactFamily> out;
   std::unordered_map<std::string, std::size_t> family_index;
   MetricSink meta;
   std::vector<Update> updates;
@@ -275,7 +274,7 @@ std::vector<prometheus::MetricFamily> Scraper::scrape(std::optional<double> scra
     updates.push_back({std::move(u), o.has_result});
   }
   append_self_metrics(meta);
-  for (auto& f : meta.take()) out.push_back(std::move(f));
+  for (auto& f : meta.take_compact()) out.push_back(std::move(f));
   record(updates);
   return out;
 }

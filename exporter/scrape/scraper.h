@@ -94,10 +94,17 @@ class Scraper {
   // scrape thread or for another scrape is part of it. Nothing is scraped, and `*refused` says
   // why, when a name in `only` is not an enabled collector (400), when another scrape held the
   // collectors until the deadline (503), or after stop() (503).
+  std::vector<CompactFamily> scrape_compact(std::optional<double> scraper_timeout,
+                                            const std::set<std::string>& only = {},
+                                            ScrapeRefusal* refused = nullptr,
+                                            std::optional<Clock::time_point> arrival = {});
+  // The same, as prometheus-cpp's families (diagnose, tests).
   std::vector<prometheus::MetricFamily> scrape(std::optional<double> scraper_timeout,
                                                const std::set<std::string>& only = {},
                                                ScrapeRefusal* refused = nullptr,
-                                               std::optional<Clock::time_point> arrival = {});
+                                               std::optional<Clock::time_point> arrival = {}) {
+    return to_families(scrape_compact(scraper_timeout, only, refused, arrival));
+  }
 
   // Shutting down: scrapes waiting on collectors return now, later ones are refused at once.
   void stop();

@@ -41,8 +41,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     sink.add(MetricDef::gauge("virtnet_fuzz_value", "Fuzz."), 1, {{"a", v}, {"b", v + v}});
   }
   // What is served (write_exposition), checked against what prometheus-cpp writes.
-  auto families = sink.take();
-  const std::string reference = prometheus::TextSerializer().Serialize(families);
+  auto families = sink.take_compact();
+  const std::string reference = prometheus::TextSerializer().Serialize(to_families(families));
   bool gzipped = false;
   const std::string served = write_exposition(families, false, &gzipped);
   check(served == reference, "the served text differs from prometheus-cpp's");

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "collectors/qemu/qemu_parse.h"
+#include "exporter/sources/proc_pid_parse.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
@@ -12,7 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (n.type.empty() || n.id.empty()) std::abort();
     if (n.vhost.has_value() != (n.type == "tap")) std::abort();
   }
-  virtnet::qemu::parse_schedstat_wait_seconds(text);
+  virtnet::parse_schedstat(text);
   virtnet::qemu::classify_thread(text, "qemu-system-x86", 1);
   return 0;
 }

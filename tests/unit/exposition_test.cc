@@ -14,8 +14,9 @@ namespace {
 
 constexpr auto kA = MetricDef::gauge("virtnet_test_a", "A gauge.");
 constexpr auto kB = MetricDef::counter("virtnet_test_b_total", "A counter.");
+constexpr auto kH = MetricDef::histogram("virtnet_test_h_seconds", "A histogram.");
 
-std::vector<prometheus::MetricFamily> families(int n) {
+std::vector<CompactFamily> families(int n) {
   MetricSink sink;
   for (int i = 0; i < n; ++i) {
     sink.add(kA, i * 0.5, {{"link", "tap" + std::to_string(i)}});
@@ -23,18 +24,23 @@ std::vector<prometheus::MetricFamily> families(int n) {
   }
   const double bounds[] = {0.1, 1};
   const std::uint64_t counts[] = {1, 2, 3};
-  sink.add_histogram(MetricDef::histogram("virtnet_test_h_seconds", "A histogram."), bounds, counts,
-                     4.5);
-  return sink.take();
+  sink.add_histogram(kH, bounds, counts, 4.5);
+  sink.add_histogram(kH, bounds, counts, 0.25, {{"collector", "vrrp"}});
+  return sink.take_compact();
+}
+
+// What prometheus-cpp's TextSerializer writes for the same families: the reference.
+std::string reference(const std::vector<CompactFamily>& f) {
+  return prometheus::TextSerializer().Serialize(to_families(f));
 }
 
 // Plain or gzip'd as it goes, the text is byte for byte what prometheus-cpp writes for the same
 // families; past the piece size too (20,000 samples, about 1 MB).
-TEST(Exposition, SameBytesAsTheSerializerWritesAtOnce) {
+TEST(Exposition, SameBytesAsPrometheusCppWrites) {
   for (int n : {0, 3, 10000}) {
-    const std::string expected = prometheus::TextSerializer().Serialize(families(n));
-    bool gzipped = true;
     auto plain = families(n);
+    const std::string expected = reference(plain);
+    bool gzipped = true;
     EXPECT_EQ(write_exposition(plain, false, &gzipped), expected) << n;
     EXPECT_FALSE(gzipped);
     EXPECT_TRUE(plain.empty());  // freed as written
@@ -48,14 +54,11 @@ TEST(Exposition, SameBytesAsTheSerializerWritesAtOnce) {
   }
 }
 
-// Every kind of value and name the serializer may meet, written as prometheus-cpp writes it:
-// NaN, infinities, negative zero, the extremes, integers past 2^53, fractions; label values with
-// quotes, backslashes and newlines; a family without HELP; untyped; a timestamp; a histogram
-// whose last bound is finite (prometheus-cpp then adds le="+Inf").
+// Every kind of value the sink may hold, written as prometheus-cpp writes it: NaN, infinities,
+// negative zero, the extremes, integers past 2^53, fractions; label values with quotes and
+// backslashes (as the sink repairs them) and empty ones; a family without HELP; a histogram whose
+// last bound is finite (prometheus-cpp then adds le="+Inf").
 TEST(Exposition, EveryValueAsPrometheusCppWritesIt) {
-  using prometheus::ClientMetric;
-  using prometheus::MetricFamily;
-  using prometheus::MetricType;
   const double values[] = {0.0,
                            -0.0,
                            1.0,
@@ -81,36 +84,43 @@ TEST(Exposition, EveryValueAsPrometheusCppWritesIt) {
                            4096,
                            0.5003,
                            12.25};
-  MetricFamily gauge{"g", "Help with \\ and \"quotes\".", MetricType::Gauge, {}};
-  MetricFamily counter{"c_total", "", MetricType::Counter, {}};
-  MetricFamily untyped{"u", "Untyped.", MetricType::Untyped, {}};
+  MetricSink sink;
+  int i = 0;
   for (double v : values) {
-    ClientMetric m;
-    m.label = {{"a", "x\"y\\z\nw"}, {"b", ""}};
-    m.gauge.value = v;
-    gauge.metric.push_back(m);
-    ClientMetric c;
-    c.counter.value = v;
-    counter.metric.push_back(c);
-    ClientMetric u;
-    u.untyped.value = v;
-    u.timestamp_ms = 1700000000123;
-    u.label = {{"k", "v"}};
-    untyped.metric.push_back(u);
+    const std::string n = std::to_string(i++);
+    sink.add(MetricDef::gauge("g", "Help with \\ and \"quotes\"."), v,
+             {{"a", "x\"y\\z\nw" + n}, {"b", ""}});
+    sink.add(MetricDef::counter("c_total", ""), v, {{"n", n}});
   }
-  MetricFamily hist{"h_seconds", "H.", MetricType::Histogram, {}};
-  ClientMetric h;
-  h.histogram.sample_count = 18446744073709551615ull;
-  h.histogram.sample_sum = 0.1 + 0.2;
-  h.histogram.bucket = {{1, 0.005}, {2, 2.5}, {3, 10}};  // the last bound finite
-  hist.metric.push_back(h);
-  h.label = {{"x", "1"}};
-  h.histogram.bucket.push_back({4, std::numeric_limits<double>::infinity()});
-  hist.metric.push_back(h);
-  std::vector<MetricFamily> all = {gauge, counter, untyped, hist};
-  const std::string expected = prometheus::TextSerializer().Serialize(all);
+  auto all = sink.take_compact();
+  CompactFamily hist{"h_seconds", "H.", prometheus::MetricType::Histogram, {}, {}, {}, {}};
+  hist.end_sample();  // no labels
+  prometheus::ClientMetric::Histogram h;
+  h.sample_count = 18446744073709551615ull;
+  h.sample_sum = 0.1 + 0.2;
+  h.bucket = {{1, 0.005}, {2, 2.5}, {3, 10}};  // the last bound finite
+  hist.histograms.push_back(h);
+  hist.add_label("x", "1");
+  hist.end_sample();
+  h.bucket.push_back({4, std::numeric_limits<double>::infinity()});
+  hist.histograms.push_back(h);
+  all.push_back(hist);
+  const std::string expected = reference(all);
+  EXPECT_NE(expected.find("le=\"+Inf\"} 18446744073709551615"), std::string::npos);
   bool gzipped = false;
   EXPECT_EQ(write_exposition(all, false, &gzipped), expected);
+}
+
+// Families of one name from two collectors are served as one (the text format allows one HELP and
+// TYPE a name): their samples appended, labels and all.
+TEST(Exposition, AppendedFamiliesKeepEachSamplesLabels) {
+  auto a = families(3), b = families(2);
+  const auto want = to_families(a).front().metric.size() + to_families(b).front().metric.size();
+  a.front().append(std::move(b.front()));
+  const auto merged = to_families(a).front();
+  ASSERT_EQ(merged.metric.size(), want);
+  EXPECT_EQ(merged.metric[3].label.at(0).value, "tap0");  // b's first, after a's three
+  EXPECT_EQ(merged.metric[4].gauge.value, 0.5);
 }
 
 }  // namespace
