@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The exporter at rest: virtnet_exporter with its defaults in a network namespace of the script's
-# own (a bridge with a veth pair and a tap, so the vrrp and bpdu captures have links to watch), no
-# traffic and no scrape for SECONDS; then, per thread, the CPU it used and how often it woke
-# (voluntary context switches), from /proc/PID/task/TID. Needs root.
+# The exporter at rest: virtnet_exporter with every collector on (its defaults, vrrp and bpdu) in
+# a network namespace of the script's own (a bridge with a veth pair and a tap, so the vrrp and
+# bpdu captures have links to watch), no traffic and no scrape for SECONDS; then, per thread, the
+# CPU it used and how often it woke (voluntary context switches), from /proc/PID/task/TID.
+# Needs root.
 #   bash bench/capture_idle.sh [SECONDS (60)] [BUILD_DIR (build-release)]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +24,7 @@ ip -n "$NS" tuntap add tap0 mode tap
 for l in v0 tap0; do ip -n "$NS" link set "$l" master br0; done
 for l in br0 v0 v1 tap0; do ip -n "$NS" link set "$l" up; done
 ip netns exec "$NS" "$BUILD/virtnet_exporter" --web.listen-address=127.0.0.1:19199 \
-  --log.level=warn &
+  --log.level=warn --collector.vrrp --collector.bpdu &
 PID=$!
 sleep 3  # started, captures open
 snapshot() {  # tid comm ticks voluntary

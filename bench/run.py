@@ -30,6 +30,8 @@ TICK = os.sysconf("SC_CLK_TCK")
 NODE_EXPORTER = "prometheus-node-exporter"
 PROCESS_EXPORTER = "prometheus-process-exporter"
 
+EVERY_COLLECTOR = ["--collector.vrrp", "--collector.bpdu"]  # with the defaults
+
 PROCESS_EXPORTER_CONFIG = """\
 process_names:
   - name: "{{.Comm}}"
@@ -159,8 +161,11 @@ def exporters(build_dir, workdir):
     with open(cfg, "w") as f:
         f.write(PROCESS_EXPORTER_CONFIG)
     return [
+        # Every collector on: the defaults, and vrrp and bpdu (off by default: they need
+        # CAP_NET_RAW), as on a network node.
         Exporter("virtnet", [os.path.join(build_dir, "virtnet_exporter"),
-                             "--web.listen-address=127.0.0.1:{port}", "--log.level=warn"]),
+                             "--web.listen-address=127.0.0.1:{port}", "--log.level=warn",
+                             *EVERY_COLLECTOR]),
         Exporter("node_exporter", [NODE_EXPORTER, "--web.listen-address=127.0.0.1:{port}",
                                    "--collector.disable-defaults", "--collector.netdev",
                                    "--collector.netclass", "--collector.sockstat",
@@ -180,7 +185,8 @@ def exporters(build_dir, workdir):
         # The same defaults, scraped as Prometheus does (Accept-Encoding: gzip): KiB/scrape is
         # what crosses the wire.
         Exporter("virtnet_gzip", [os.path.join(build_dir, "virtnet_exporter"),
-                                  "--web.listen-address=127.0.0.1:{port}", "--log.level=warn"],
+                                  "--web.listen-address=127.0.0.1:{port}", "--log.level=warn",
+                                  *EVERY_COLLECTOR],
                  gzip_ok=True),
         # The qemu collector alone, and the floor for exactly its reads (issue: a quarter of
         # process-exporter with threads on, within 1.5x of the floor).
