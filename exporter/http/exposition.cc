@@ -57,8 +57,7 @@ void put_head(std::string& out, const CompactFamily& f, std::size_t i, std::stri
               const double* le = nullptr) {
   out += f.name;
   out += suffix;
-  const bool labelled = (i == 0 ? f.ends[0] : f.ends[i] - f.ends[i - 1]) > 0;
-  if (labelled || le) {
+  if (!f.sample_labels(i).empty() || le) {
     out += '{';
     const char* sep = "";
     f.for_each_label(i, [&](std::string_view k, std::string_view v) {

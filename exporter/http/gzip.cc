@@ -45,10 +45,4 @@ std::optional<std::string> GzipStream::finish() {
   return std::move(out_);
 }
 
-std::optional<std::string> gzip_compress(std::string_view in, int level) {
-  GzipStream z;
-  if (!z.begin(level) || !z.write(in)) return std::nullopt;
-  return z.finish();
-}
-
 }  // namespace virtnet

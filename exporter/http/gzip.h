@@ -33,7 +33,4 @@ class GzipStream {
   std::string out_;
 };
 
-// `in` as one gzip stream; nothing if zlib fails (the caller then sends it uncompressed).
-std::optional<std::string> gzip_compress(std::string_view in, int level);
-
 }  // namespace virtnet

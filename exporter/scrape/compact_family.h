@@ -27,11 +27,15 @@ struct CompactFamily {
   std::vector<prometheus::ClientMetric::Histogram> histograms;  // histogram: one a sample
 
   std::size_t size() const { return ends.size(); }
+  // Sample i's labels as stored (empty: it has none).
+  std::string_view sample_labels(std::size_t i) const {
+    const std::uint32_t begin = i == 0 ? 0 : ends[i - 1];
+    return std::string_view(labels).substr(begin, ends[i] - begin);
+  }
   // Sample i's labels, as f(name, value) in order.
   template <typename F>
   void for_each_label(std::size_t i, F&& f) const {
-    std::string_view rest(labels);
-    rest = rest.substr(i == 0 ? 0 : ends[i - 1], ends[i] - (i == 0 ? 0 : ends[i - 1]));
+    std::string_view rest = sample_labels(i);
     while (!rest.empty()) {
       const auto k = rest.find('\0');
       const auto v = rest.find('\0', k + 1);
