@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 
 #include "collectors/bpdu/bpdu_parse.h"
@@ -16,6 +17,7 @@
 #include "exporter/scrape/capture_cost.h"
 #include "exporter/sources/cpu_budget.h"
 #include "exporter/sources/packet_capture.h"
+#include "exporter/sources/poll_timeout.h"
 
 namespace virtnet::bpdu {
 
@@ -91,13 +93,25 @@ void capture_loop(const std::shared_ptr<Shared>& s, const StopSignal& stop) {
   CpuBudget budget(s->cpu_fraction, 0);
   DropWatch drops;
   std::size_t instances = 0;  // entries of from_instances (this thread alone adds them)
-  auto next_stats = std::chrono::steady_clock::now();
+  using TimePoint = std::chrono::steady_clock::time_point;
+  // The drops and the cost are looked at a second after frames were read, and each second while
+  // the budget holds the capture back: nothing of theirs changes otherwise, and the thread sleeps
+  // until a frame comes.
+  std::optional<TimePoint> next_stats;
   while (!stop.raised()) {
+    const auto now = std::chrono::steady_clock::now();
     const bool reading = budget.allow() == CpuBudget::Allow::kAll;
     pollfd fds[2] = {{stop.fd(), POLLIN, 0}, {c.fd(), POLLIN, 0}};
     // Held back at the budget: the socket is not even polled until the window ends.
-    const int n = ::poll(fds, reading ? 2 : 1,
-                         reading ? 1000 : static_cast<int>(budget.until_next_window().count()));
+    std::optional<TimePoint> window;
+    if (!reading) {
+      window = now + budget.until_next_window();
+      if (!next_stats) next_stats = now + std::chrono::seconds(1);
+    }
+    // Waiting with the socket drained: the state is current until a frame comes.
+    if (reading) s->state.mark_waiting();
+    const int n = ::poll(fds, reading ? 2 : 1, poll_timeout_ms({window, next_stats}));
+    s->state.mark_updated();
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
     if (fds[0].revents & POLLIN) break;
@@ -130,13 +144,16 @@ void capture_loop(const std::shared_ptr<Shared>& s, const StopSignal& stop) {
       }
     });
     if (!ok) throw std::runtime_error(c.error());
-    if (std::chrono::steady_clock::now() >= next_stats) {
+    const bool read_some = reading && fds[1].revents != 0 && c.last_read() > 0;
+    if (read_some && !next_stats) {
+      next_stats = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    }
+    if (next_stats && std::chrono::steady_clock::now() >= *next_stats) {
       const auto d = drops.read(c.dropped(), budget.held_seconds());
       s->cost.add_drops(d);
       s->cost.note(budget);
-      next_stats = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+      next_stats.reset();
     }
-    s->state.mark_updated();
     const bool busy = reading && fds[1].revents != 0 && c.last_read() >= PacketCapture::kBatch;
     if (busy && !stop.sleep_for(kBusyPause)) break;
   }

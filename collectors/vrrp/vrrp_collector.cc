@@ -25,6 +25,7 @@
 #include "exporter/sources/cpu_budget.h"
 #include "exporter/sources/netns.h"
 #include "exporter/sources/packet_capture.h"
+#include "exporter/sources/poll_timeout.h"
 
 namespace virtnet::vrrp {
 
@@ -318,6 +319,17 @@ class Captures {
     s_->priority_sources = total;
   }
 
+  // The thread waited from a moment when every capture was drained until `woke` (Unix time):
+  // nothing was lost meanwhile, since a frame the kernel drops is one a full buffer had no room
+  // for, and a buffer with a frame in it wakes the thread. Drops read next are put after `woke`
+  // less a second (the wake-up's own delay, generously), not since the look before the wait.
+  void waited_until(double woke) {
+    for (auto& [name, n] : by_ns_) {
+      n.general_read = std::max(n.general_read, woke - 1);
+      n.priority_read = std::max(n.priority_read, woke - 1);
+    }
+  }
+
   // True once after the set of captures changed.
   bool changed() { return std::exchange(changed_, false); }
   std::map<std::string, NsCapture>& all() { return by_ns_; }
@@ -371,7 +383,12 @@ void capture_loop(const std::shared_ptr<Shared>& s, const StopSignal& stop) {
   CpuBudget budget(s->cpu_fraction);
   std::uint64_t logged = 0;
   const auto second = std::chrono::seconds(1);
-  auto next_scan = std::chrono::steady_clock::now(), next_stats = next_scan + second;
+  using TimePoint = std::chrono::steady_clock::time_point;
+  TimePoint next_scan = std::chrono::steady_clock::now();
+  // The drops, the speakers to prioritise and the cost are looked at a second after frames were
+  // read, and each second while the budget holds a capture back: nothing of theirs changes
+  // otherwise, and the thread sleeps until a frame comes.
+  std::optional<TimePoint> next_stats;
   const FrameFn on_frame = [&](NsCapture& ns, PacketCapture& c, Channel ch, const Frame& f) {
     const ParseResult r = parse_frame(f.bytes);
     if (r.reject != Reject::kNone) {
@@ -427,12 +444,19 @@ void capture_loop(const std::shared_ptr<Shared>& s, const StopSignal& stop) {
       }
     }
     for (auto& p : fds) p.revents = 0;
-    const auto timeout =
-        allow == CpuBudget::Allow::kAll ? 1000 : budget.until_next_window().count();
-    const int n = ::poll(fds.data(), fds.size(), static_cast<int>(std::min<long>(timeout, 1000)));
+    std::optional<TimePoint> window, scan;
+    if (allow != CpuBudget::Allow::kAll) {
+      window = now + budget.until_next_window();
+      if (!next_stats) next_stats = now + second;
+    }
+    if (s->netns.enabled) scan = next_scan;
+    if (allow == CpuBudget::Allow::kAll) s->tracker.mark_waiting();  // else frames are left
+    const int n = ::poll(fds.data(), fds.size(), poll_timeout_ms({window, scan, next_stats}));
+    s->tracker.mark_alive();
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
     if (fds[0].revents & POLLIN) break;
+    if (!next_stats) captures.waited_until(unix_now());
     bool busy = false;
     for (std::size_t i = 0; i < polled.size(); ++i) {
       if (fds[i + 1].revents == 0) continue;
@@ -443,18 +467,18 @@ void capture_loop(const std::shared_ptr<Shared>& s, const StopSignal& stop) {
       PacketCapture& c = ch == Channel::kPriority ? *ns.priority : *ns.general;
       const bool ok = c.dispatch([&](const Frame& f) { on_frame(ns, c, ch, f); });
       busy |= c.last_read() >= PacketCapture::kBatch;
+      if (c.last_read() > 0 && !next_stats) next_stats = std::chrono::steady_clock::now() + second;
       if (ok) continue;
       if (polled[i].ns.empty()) throw std::runtime_error(c.error());
       captures.fail(polled[i].ns, c.error());  // the others go on
     }
-    if (std::chrono::steady_clock::now() >= next_stats) {
+    if (next_stats && std::chrono::steady_clock::now() >= *next_stats) {
       captures.read_drops(budget.held_seconds());
       captures.set_priority(s->tracker.established_speakers(kMaxPrioritySources, unix_now()),
                             on_frame);
       s->cost.note(budget);
-      next_stats = std::chrono::steady_clock::now() + second;
+      next_stats.reset();
     }
-    s->tracker.mark_alive();
     if (busy && !stop.sleep_for(kBusyPause)) break;
   }
 }

@@ -175,7 +175,10 @@ class Tracker {
   BoundedState<RouterKey, RouterState, KeyHash>::Snapshot routers() const {
     return routers_.snapshot();
   }
+  // The capture thread is working (mark_alive), or has read everything and waits (mark_waiting):
+  // its state is current while it waits, however long no frame comes.
   void mark_alive() { sources_.mark_updated(); }
+  void mark_waiting() { sources_.mark_waiting(); }
 
  private:
   bool admit(double when);

@@ -98,9 +98,10 @@ constexpr auto kEvictions = MetricDef::counter(
     "virtnet_background_evictions_total",
     "Entries evicted to stay within the limit: newcomers on probation, least recently updated "
     "first.");
-constexpr auto kAge =
-    MetricDef::gauge("virtnet_background_last_update_age_seconds",
-                     "Seconds since the background worker last updated its state successfully.");
+constexpr auto kAge = MetricDef::gauge(
+    "virtnet_background_last_update_age_seconds",
+    "Seconds since the background worker last updated its state successfully; 0 while it "
+    "waits for input with everything read (a capture thread in its poll).");
 
 }  // namespace
 

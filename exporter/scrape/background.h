@@ -137,9 +137,20 @@ class BoundedState {
   }
 
   // A successful pass that changed no entry (a poll that found nothing new) is still fresh data.
+  // Ends a wait (mark_waiting).
   void mark_updated() {
     std::lock_guard lk(mu_);
     last_update_ = Clock::now();
+    waiting_ = false;
+  }
+
+  // The worker has read everything there was and now waits for more (a capture thread in its
+  // poll): its state stays current, so the snapshot says "updated now" until mark_updated() says
+  // the worker woke. A worker that is stuck elsewhere, not waiting, ages as before.
+  void mark_waiting() {
+    std::lock_guard lk(mu_);
+    last_update_ = Clock::now();
+    waiting_ = true;
   }
 
   void erase(const K& key) {
@@ -183,7 +194,7 @@ class BoundedState {
     }
     s.evictions = evictions_;
     s.protected_entries = protected_.size();
-    s.last_update = last_update_;
+    s.last_update = waiting_ ? std::optional(Clock::now()) : last_update_;
     s.cap = cap_;
     return s;
   }
@@ -242,6 +253,7 @@ class BoundedState {
   std::unordered_map<K, Slot, Hash> index_;
   std::uint64_t evictions_ = 0;
   std::optional<Clock::time_point> last_update_;
+  bool waiting_ = false;
 };
 
 // The series below: the framework's, allowed to every collector.

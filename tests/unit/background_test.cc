@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "exporter/scrape/scraper.h"
+#include "exporter/sources/poll_timeout.h"
 #include "tests/support/test_collectors.h"
 #include "tests/unit/metric_lookup.h"
 
@@ -73,6 +74,32 @@ TEST(BoundedState, CapEvictsTheLeastRecentlyUpdatedAndCounts) {
   state.erase("a");
   EXPECT_EQ(state.snapshot().entries.size(), 2u);
   EXPECT_EQ(state.snapshot().evictions, 1u);  // an erase is not an eviction
+}
+
+// A worker waiting for input with everything read (a capture thread in its poll) is current for
+// as long as it waits; once it wakes, its state ages from its last update again.
+TEST(BoundedState, AWaitingWorkersStateIsCurrent) {
+  BoundedState<int, int> state(4);
+  state.mark_updated();
+  const auto updated = *state.snapshot().last_update;
+  state.mark_waiting();
+  const auto waited = std::chrono::steady_clock::now();
+  EXPECT_GE(*state.snapshot().last_update, waited);  // "now", however long it has waited
+  EXPECT_GT(*state.snapshot().last_update, updated);
+  state.mark_updated();  // woke: a worker stuck from here on ages
+  const auto woke = *state.snapshot().last_update;
+  EXPECT_LE(woke, std::chrono::steady_clock::now());
+  EXPECT_EQ(*state.snapshot().last_update, woke);
+}
+
+TEST(PollTimeout, TheEarliestDeadlineRoundedUpOrNone) {
+  const auto now = std::chrono::steady_clock::now();
+  EXPECT_EQ(poll_timeout_ms({}, now), -1);
+  EXPECT_EQ(poll_timeout_ms({std::nullopt, std::nullopt}, now), -1);
+  EXPECT_EQ(poll_timeout_ms({now + 3s, std::nullopt, now + 250ms}, now), 250);
+  EXPECT_EQ(poll_timeout_ms({now + 1500us}, now), 2);  // not 1: it would wake before it is due
+  EXPECT_EQ(poll_timeout_ms({now - 1s, now + 1s}, now), 0);
+  EXPECT_EQ(poll_timeout_ms({now + std::chrono::hours(48)}, now), 24 * 3600 * 1000);
 }
 
 // An update returning true establishes its entry: a flood of newcomers churns probation alone,
