@@ -87,6 +87,7 @@ class Exporter:
         self.scrapes = 0
         self.rss = 0
         self.series = 0
+        self.evaluations = []
         self.bytes = 0
         self.scrapes_uncounted = 0
         self.rss_rest = None
@@ -126,6 +127,11 @@ class Exporter:
         self.rss = max(self.rss, rss_bytes(self.proc.pid))
         self.bytes = len(sent)
         self.series = sum(1 for line in body.split(b"\n") if line and not line.startswith(b"#"))
+        # The findings' last evaluation (virtnet evaluates a full scrape at least 1 s after the
+        # one before, after answering it): its cost next to a scrape's.
+        for line in body.split(b"\n"):
+            if line.startswith(b"virtnet_findings_evaluation_duration_seconds "):
+                self.evaluations.append(float(line.split()[1]) * 1000)
 
     def settle(self, scrapes):
         """Scraped until `scrapes` in all (not counted in CPU), then the memory at rest and the
@@ -153,6 +159,8 @@ class Exporter:
             "rss_bytes": self.rss,
             "series": self.series,
             "bytes_per_scrape": self.bytes,
+            "findings_evaluation_ms": (statistics.median(self.evaluations)
+                                       if self.evaluations else None),
         }
 
 
@@ -314,6 +322,11 @@ def table(runs, rats, scal):
             lines.append(f"{name:<20}{r['median_latency_ms']:>10.2f}{r['cpu_ms_per_scrape']:>15.3f}"
                          f"{r['rss_bytes'] / 2**20:>9.1f}{rest:>11}{r['series']:>8}"
                          f"{r['bytes_per_scrape'] / 1024:>11.1f}{r['scrapes']:>9}")
+        evals = [f"{name} {r['findings_evaluation_ms']:.2f} ms ({r['findings_evaluation_ms'] / r['cpu_ms_per_scrape']:.3f} of its CPU a scrape)"
+                 for name, r in runs[n].items() if r.get("findings_evaluation_ms") is not None
+                 and r["series"] > 1000]
+        if evals:
+            lines.append("findings evaluation (median): " + "; ".join(evals))
         lines.append("ratios: " + "; ".join(
             f"{k}: " + ", ".join(f"{rk} {rv:.3f}" for rk, rv in v.items())
             for k, v in rats[n].items()

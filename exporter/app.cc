@@ -12,15 +12,20 @@
 #include "exporter/collector_registry.h"
 #include "exporter/common/logging.h"
 #include "exporter/common/version.h"
+#include "exporter/config/client_config.h"
 #include "exporter/config/config.h"
 #include "exporter/config/rule_settings.h"
 #include "exporter/findings/diagnose.h"
 #include "exporter/findings/findings.h"
+#include "exporter/findings/tracker.h"
 #include "exporter/flags.h"
+#include "exporter/http/findings_feed.h"
+#include "exporter/http/http_request.h"
 #include "exporter/http/http_server.h"
 #include "exporter/http/web_config_watch.h"
 #include "exporter/scrape/capabilities.h"
 #include "exporter/scrape/scraper.h"
+#include "exporter/sources/http_get.h"
 #include "exporter/sources/proc_walk.h"
 #include "exporter/sources/sock_diag.h"
 
@@ -75,9 +80,13 @@ std::string enabled_names(const Built& b, bool rebuilt_only = false) {
   return s;
 }
 
+double unix_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
 // Two collections --watch apart, then the findings; 0 clean, 1 found, 2 interrupted.
 int diagnose(Scraper& scraper, Built built, const std::vector<ConditionGroup>& conditions,
-             const DiagnoseOptions& opts, const sigset_t& signals) {
+             const RuleSettings& settings, const DiagnoseOptions& opts, const sigset_t& signals) {
   const std::size_t collectors = built.slots.size();
   scraper.set_collectors(std::move(built.slots), std::move(built.listing));
   auto first = scraper.scrape(std::nullopt);
@@ -94,16 +103,112 @@ int diagnose(Scraper& scraper, Built built, const std::vector<ConditionGroup>& c
     }
   }
   const auto last = scraper.scrape(std::nullopt);
-  const auto findings =
-      evaluate(conditions, first, last, std::chrono::duration<double>(opts.watch).count());
-  const auto fleet = fleet_only(conditions);
+  const double watch = std::chrono::duration<double>(opts.watch).count();
+  const auto findings = evaluate(conditions, first, last, watch);
+  const Report report = make_report(findings, fleet_only(conditions), collectors, watch, settings);
   if (opts.json) {
-    render_json(findings, fleet, collectors, opts.watch, std::cout);
+    std::cout << render_json(report);
   } else {
-    render_text(findings, fleet, collectors, opts.watch, std::cout);
+    render_text(report, unix_now(), std::cout);
   }
   std::cout.flush();
-  return findings.empty() ? 0 : 1;
+  return report_exit_code(report);
+}
+
+// With nothing scraping for --findings.idle-collect-after, the exporter collects once a minute
+// for its findings (the landing page, the events): the main thread does it between signals.
+class IdleCollector {
+ public:
+  static constexpr std::chrono::minutes kEvery{1};
+  IdleCollector(Scraper& scraper, FindingsTracker& tracker, std::chrono::milliseconds after)
+      : scraper_(scraper), tracker_(tracker), after_(after) {}
+
+  // How long the main thread may wait for a signal before the next collection is due; nothing:
+  // never (--findings.idle-collect-after=0).
+  std::optional<std::chrono::milliseconds> wait() const {
+    if (after_.count() == 0) return std::nullopt;
+    const auto due = next_due();
+    const auto now = Scraper::Clock::now();
+    return due <= now ? std::chrono::milliseconds(0)
+                      : std::chrono::ceil<std::chrono::milliseconds>(due - now);
+  }
+  void run_if_due() {
+    if (after_.count() == 0 || Scraper::Clock::now() < next_due()) return;
+    last_ = Scraper::Clock::now();
+    ScrapeRefusal refused;
+    auto families = scraper_.scrape_compact(std::nullopt, {}, &refused);
+    if (refused.http_status) return;
+    tracker_.observe(samples_of(families, tracker_.metrics()), Scraper::Clock::now(),
+                     std::chrono::system_clock::now(), false);
+  }
+
+ private:
+  Scraper::Clock::time_point next_due() const {
+    const auto scraped = tracker_.last_scraped().value_or(started_);
+    return std::max(scraped + after_, last_ + kEvery);
+  }
+  Scraper& scraper_;
+  FindingsTracker& tracker_;
+  const std::chrono::milliseconds after_;
+  const Scraper::Clock::time_point started_ = Scraper::Clock::now();
+  Scraper::Clock::time_point last_ = started_ - kEvery;
+};
+
+// Waits for SIGHUP, SIGTERM or SIGINT at most `wait` (for ever without): the signal, or 0.
+int wait_signal(const sigset_t& signals, std::optional<std::chrono::milliseconds> wait) {
+  if (!wait) {
+    int sig = 0;
+    return sigwait(&signals, &sig) == 0 ? sig : 0;
+  }
+  timespec ts{static_cast<time_t>(wait->count() / 1000),
+              static_cast<long>(wait->count() % 1000) * 1000000L};
+  const int sig = sigtimedwait(&signals, nullptr, &ts);
+  return sig > 0 ? sig : 0;
+}
+
+// A URL as it may be shown: without the user and password it may carry.
+std::string shown_url(const std::string& url) {
+  const auto scheme = url.find("://");
+  const auto at = url.find('@');
+  const auto path = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+  if (scheme == std::string::npos || at == std::string::npos ||
+      (path != std::string::npos && at > path)) {
+    return url;
+  }
+  return url.substr(0, scheme + 3) + url.substr(at + 1);
+}
+
+// diagnose --from URL: a running exporter's findings and recent events, read as a scraper
+// would; printed and exited on as diagnose does (2 when it cannot be read, or has not evaluated).
+int diagnose_from(const DiagnoseOptions& opts) {
+  std::string url = opts.from;
+  const std::string shown = shown_url(url);
+  try {
+    HttpGetOptions http;
+    if (!opts.http_config_file.empty()) http = load_client_config(opts.http_config_file);
+    if (url.find(kFindingsPath) == std::string::npos) {
+      while (!url.empty() && url.back() == '/') url.pop_back();
+      url += kFindingsPath;
+    }
+    const auto got = http_get(url, std::move(http));
+    if (got.status == 401) {
+      throw std::runtime_error(
+          "401 Unauthorized: the exporter wants credentials (basic_auth in --http.config.file)");
+    }
+    if (got.status != 200) throw std::runtime_error("HTTP status " + std::to_string(got.status));
+    Report report = parse_report_json(got.body);
+    report.source = shown;
+    if (opts.json) {
+      std::cout << render_json(report);
+    } else {
+      render_text(report, unix_now(), std::cout);
+    }
+    std::cout.flush();
+    return report.evaluated_at ? report_exit_code(report) : 2;
+  } catch (const std::exception& e) {
+    std::cerr << "virtnet_exporter: error: diagnose --from " << shown << ": " << e.what() << "\n";
+    return 2;
+  }
 }
 
 Sources make_sources(const Flags& flags) {
@@ -202,10 +307,11 @@ void reload(const Flags& flags, const std::vector<CollectorInfo>& registry, cons
 
 // The exporter proper: the HTTP server and the collectors, then signals until SIGTERM or SIGINT.
 int serve(const Flags& flags, const std::vector<CollectorInfo>& registry, const Sources& sources,
-          Scraper& scraper, Built built, Config config, const sigset_t& signals) {
+          Scraper& scraper, Built built, Config config, FindingsTracker& tracker,
+          const RuleSettings& settings, const sigset_t& signals) {
   std::unique_ptr<HttpServer> server;
   try {
-    server = std::make_unique<HttpServer>(flags.http, scraper);
+    server = std::make_unique<HttpServer>(flags.http, scraper, FindingsService{&tracker, settings});
   } catch (const std::exception& e) {
     log_error("cannot start the HTTP server", {{"err", e.what()}});
     return 1;
@@ -222,9 +328,13 @@ int serve(const Flags& flags, const std::vector<CollectorInfo>& registry, const 
                          {"port", std::to_string(server->port())},
                          {"telemetry_path", flags.http.telemetry_path},
                          {"tls", server->tls() ? "on" : "off"}});
+  IdleCollector idle(scraper, tracker, flags.idle_collect_after);
   for (;;) {
-    int sig = 0;
-    if (sigwait(&signals, &sig) != 0) continue;
+    const int sig = wait_signal(signals, idle.wait());
+    if (sig == 0) {
+      idle.run_if_due();
+      continue;
+    }
     if (sig == SIGHUP) {
       reload(flags, registry, sources, scraper, running);
       continue;
@@ -277,6 +387,7 @@ int run_exporter(int argc, char** argv, const std::vector<CollectorInfo>& regist
     std::cout << rules_yaml(conditions, rule_settings);
     return 0;
   }
+  if (diagnosing && !flags.diagnose.from.empty()) return diagnose_from(flags.diagnose);
   const Sources sources = make_sources(flags);
 
   // Constructing the collectors validates them: --config.check stops after it.
@@ -306,8 +417,13 @@ int run_exporter(int argc, char** argv, const std::vector<CollectorInfo>& regist
   const sigset_t signals = block_signals();
   raise_fd_limit(flags.http.max_connections);
   Scraper scraper(flags.scrape_timeout);
-  if (diagnosing) return diagnose(scraper, std::move(built), conditions, flags.diagnose, signals);
-  return serve(flags, registry, sources, scraper, std::move(built), std::move(config), signals);
+  if (diagnosing) {
+    return diagnose(scraper, std::move(built), conditions, rule_settings, flags.diagnose, signals);
+  }
+  // The findings' conditions and events outlive every reload; a restart starts them afresh.
+  FindingsTracker tracker(conditions, flags.findings);
+  return serve(flags, registry, sources, scraper, std::move(built), std::move(config), tracker,
+               rule_settings, signals);
 }
 
 }  // namespace virtnet

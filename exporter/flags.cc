@@ -17,7 +17,9 @@ struct Texts {
   std::string level = "info", format = "logfmt", timeout = "10s", idle = "10s", handshake = "5s";
   std::string login_window = "1m";
   std::string watch = "10s", output = "text";
+  std::string events_age = "24h", idle_collect = "5m";
   std::string rule_overrides;
+  std::string from, http_config;
   bool version = false;
 };
 
@@ -86,6 +88,18 @@ void add_server_flags(CLI::App& app, Flags& f, Texts& t) {
   app.add_option("--log.format", t.format, "Output format of log messages.")
       ->capture_default_str()
       ->check(CLI::IsMember({"logfmt", "json"}));
+  app.add_option("--findings.events.max", f.findings.max_events,
+                 "Recent events (findings as they began and ended) held for the landing page and "
+                 "/api/v1/findings; past it the oldest of the alert holding the most is dropped.")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  app.add_option("--findings.events.max-age", t.events_age,
+                 "Drop a recent event that ended longer ago than this.")
+      ->capture_default_str();
+  app.add_option("--findings.idle-collect-after", t.idle_collect,
+                 "When nothing has scraped for this long, collect once a minute to keep the "
+                 "findings and events current (0: never).")
+      ->capture_default_str();
   app.add_flag("--collector.disable-defaults", f.overrides.disable_defaults,
                "Disable all collectors not explicitly enabled by flag or config.");
   app.add_flag("--version", t.version, "Show the version and exit.");
@@ -109,6 +123,13 @@ Subcommands add_subcommands(CLI::App& app, Texts& t) {
   diagnose->add_option("--output", t.output, "text or json.")
       ->capture_default_str()
       ->check(CLI::IsMember({"text", "json"}));
+  diagnose->add_option("--from", t.from,
+                       "A running exporter's URL (http://host:10120): print its findings and its "
+                       "recent events instead of collecting here.");
+  diagnose->add_option("--http.config.file", t.http_config,
+                       "With --from: basic_auth and tls_config as in Prometheus' http_config "
+                       "(username, password_file; ca_file, cert_file, key_file, server_name, "
+                       "insecure_skip_verify).");
   auto* rules = app.add_subcommand(
       "rules", "Print the Prometheus alert rules (the conditions diagnose reports) and exit.");
   rules->fallthrough();
@@ -173,6 +194,20 @@ std::string apply_texts(const Texts& t, const CollectorFlags& c, Flags& f) {
       return std::string(flag) + ": " + e.what();
     }
   }
+  try {
+    f.findings.max_event_age = std::chrono::duration_cast<std::chrono::seconds>(
+        parse_duration(t.events_age, std::chrono::hours(24 * 365)));
+    if (f.findings.max_event_age.count() < 1) throw std::invalid_argument("under a second");
+  } catch (const std::invalid_argument& e) {
+    return std::string("--findings.events.max-age: ") + e.what();
+  }
+  try {
+    f.idle_collect_after = t.idle_collect == "0" || t.idle_collect == "0s"
+                               ? std::chrono::milliseconds(0)
+                               : parse_duration(t.idle_collect, std::chrono::hours(24));
+  } catch (const std::invalid_argument& e) {
+    return std::string("--findings.idle-collect-after: ") + e.what();
+  }
   f.log_level = t.level == "debug"   ? LogLevel::kDebug
                 : t.level == "warn"  ? LogLevel::kWarn
                 : t.level == "error" ? LogLevel::kError
@@ -183,7 +218,7 @@ std::string apply_texts(const Texts& t, const CollectorFlags& c, Flags& f) {
 
 }  // namespace
 
-std::chrono::milliseconds parse_duration(const std::string& text) {
+std::chrono::milliseconds parse_duration(const std::string& text, std::chrono::milliseconds max) {
   std::size_t used = 0;
   double v = 0;
   try {
@@ -199,10 +234,12 @@ std::chrono::milliseconds parse_duration(const std::string& text) {
     ms = v * 1000;
   } else if (unit == "m") {
     ms = v * 60000;
+  } else if (unit == "h") {
+    ms = v * 3600000;
   } else {
     throw std::invalid_argument("not a duration: \"" + text + "\" (want e.g. 10s or 500ms)");
   }
-  if (!(ms > 0) || ms > 3600e3) {
+  if (!(ms > 0) || ms > static_cast<double>(max.count())) {
     throw std::invalid_argument("duration out of range: \"" + text + "\"");
   }
   return std::chrono::milliseconds(static_cast<long>(ms));
@@ -240,6 +277,12 @@ FlagsOutcome parse_flags(int argc, const char* const* argv,
   if (sub.diagnose->parsed()) {
     f.mode = Flags::Mode::kDiagnose;
     f.diagnose.json = texts.output == "json";
+    f.diagnose.from = texts.from;
+    f.diagnose.http_config_file = texts.http_config;
+    if (f.diagnose.from.empty() && !f.diagnose.http_config_file.empty()) {
+      err << "virtnet_exporter: error: --http.config.file: only with --from\n";
+      return {std::nullopt, 2};
+    }
     try {
       f.diagnose.watch = texts.watch == "0" || texts.watch == "0s" ? std::chrono::milliseconds(0)
                                                                    : parse_duration(texts.watch);

@@ -9,6 +9,7 @@
 #include "exporter/common/logging.h"
 #include "exporter/config/config.h"
 #include "exporter/findings/diagnose.h"
+#include "exporter/findings/tracker.h"
 #include "exporter/http/http_server.h"
 #include "exporter/scrape/collector.h"
 
@@ -32,6 +33,9 @@ struct Flags {
   LogLevel log_level = LogLevel::kInfo;
   LogFormat log_format = LogFormat::kLogfmt;
   std::chrono::milliseconds scrape_timeout{10000};
+  TrackerOptions findings;  // the running exporter's findings and recent events
+  // Nothing scraped this long: the exporter collects for its findings, at most once a minute.
+  std::chrono::milliseconds idle_collect_after{5 * 60 * 1000};
 };
 
 struct FlagsOutcome {
@@ -44,7 +48,8 @@ FlagsOutcome parse_flags(int argc, const char* const* argv,
                          const std::vector<CollectorInfo>& registry, std::ostream& out,
                          std::ostream& err);
 
-// "10s", "500ms", "1m", "1.5s". Throws std::invalid_argument.
-std::chrono::milliseconds parse_duration(const std::string& text);
+// "10s", "500ms", "1m", "1.5s", "24h"; above 0 and at most `max`. Throws std::invalid_argument.
+std::chrono::milliseconds parse_duration(const std::string& text,
+                                         std::chrono::milliseconds max = std::chrono::hours(1));
 
 }  // namespace virtnet

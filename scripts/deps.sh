@@ -5,11 +5,11 @@ set -euo pipefail
 
 BUILD_PKGS=(build-essential cmake pkg-config prometheus-cpp-dev libmicrohttpd-dev libyaml-cpp-dev
   libfmt-dev libcli11-dev nlohmann-json3-dev zlib1g-dev libnl-3-dev libnl-route-3-dev libnl-idiag-3-dev
-  libre2-dev libgnutls28-dev nettle-dev libcrypt-dev libcap-ng-dev libpcap-dev libvirt-dev libpugixml-dev git)
+  libre2-dev libgnutls28-dev nettle-dev libcrypt-dev libcap-ng-dev libpcap-dev libvirt-dev libpugixml-dev libcurl4-openssl-dev git)
 # promtool comes with Debian's prometheus package; clang builds the sanitizer and fuzz targets.
 TEST_PKGS=(libgtest-dev libgmock-dev prometheus clang openssl apache2-utils libclang-rt-14-dev curl iproute2 procps python3 util-linux
   qemu-system-x86 qemu-utils keepalived tcpdump libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
-  coreutils gawk prometheus-alertmanager)
+  coreutils gawk prometheus-alertmanager chromium)
 
 # The benchmark's anchors and driver.
 BENCH_PKGS=(prometheus-node-exporter prometheus-process-exporter prometheus-libvirt-exporter python3 iproute2)

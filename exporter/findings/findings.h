@@ -8,10 +8,12 @@
 #include <prometheus/metric_family.h>
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "exporter/common/condition.h"
+#include "exporter/findings/samples.h"
 
 namespace virtnet {
 
@@ -25,6 +27,9 @@ std::vector<ConditionGroup> apply_overrides(std::vector<ConditionGroup> groups,
 // summary, description, next_check and runbook_url, every selector carrying settings.selector.
 std::string rules_yaml(const std::vector<ConditionGroup>& groups, const RuleSettings& settings);
 
+// The runbook of an alert: settings.runbook_url with {alert} filled.
+std::string runbook_url(const RuleSettings& settings, const std::string& alert);
+
 // The PromQL expression of one condition.
 std::string promql(const Condition& c, const RuleSettings& settings);
 
@@ -35,7 +40,12 @@ struct Finding {
   double value;
   std::string description;  // placeholders filled
   std::string next_check;
+  std::optional<double> measure;  // the condition's measure series, when it declares one
 };
+
+// How far past its threshold a finding is: the higher, the worse (its value for a "greater
+// than", minus it for a "less than").
+double badness(const Finding& f);
 
 // Evaluates every condition on two collections `window_seconds` apart (rates and slopes need
 // both; values are read from `last`). Worst first: critical before warning before info, then in
@@ -44,6 +54,10 @@ std::vector<Finding> evaluate(const std::vector<ConditionGroup>& groups,
                               const std::vector<prometheus::MetricFamily>& first,
                               const std::vector<prometheus::MetricFamily>& last,
                               double window_seconds);
+// The same on the samples the conditions read (condition_metrics), as the running exporter keeps
+// them between scrapes.
+std::vector<Finding> evaluate(const std::vector<ConditionGroup>& groups, const Samples& first,
+                              const Samples& last, double window_seconds);
 
 // The fleet-wide conditions: what only Prometheus can judge, which diagnose names as such.
 std::vector<const Condition*> fleet_only(const std::vector<ConditionGroup>& groups);

@@ -47,6 +47,8 @@ RequestTarget split_target(std::string_view raw) {
 Route route_of(std::string_view raw_path, std::string_view telemetry_path) {
   if (raw_path == telemetry_path) return Route::kMetrics;
   if (raw_path == "/") return Route::kLanding;
+  if (raw_path == kFindingsPath) return Route::kFindings;
+  if (raw_path.rfind(kRunbooksPath, 0) == 0) return Route::kRunbooks;
   if (raw_path == "/-/healthy") return Route::kHealthy;
   if (raw_path == "/-/ready") return Route::kReady;
   return Route::kNotFound;

@@ -11,7 +11,11 @@ namespace virtnet {
 // Pure request handling: the raw request target in, decisions out. The server matches paths on
 // the raw target, before any decoding, so "/metrics%00" or "/METRICS" is not "/metrics".
 
-enum class Route { kMetrics, kLanding, kHealthy, kReady, kNotFound };
+enum class Route { kMetrics, kLanding, kFindings, kRunbooks, kHealthy, kReady, kNotFound };
+
+// /runbooks/ (their list) and /runbooks/NAME.
+inline constexpr std::string_view kRunbooksPath = "/runbooks/";
+inline constexpr std::string_view kFindingsPath = "/api/v1/findings";
 
 struct RequestTarget {
   std::string_view path;   // raw, still percent-encoded

@@ -21,10 +21,12 @@
 
 #include "exporter/common/logging.h"
 #include "exporter/http/exposition.h"
+#include "exporter/http/findings_feed.h"
 #include "exporter/http/http_request.h"
 #include "exporter/http/landing_page.h"
 #include "exporter/http/listen_address.h"
 #include "exporter/http/login_gate.h"
+#include "exporter/http/runbooks.h"
 #include "exporter/http/tls_material.h"
 #include "exporter/http/web_config_watch.h"
 #include "exporter/scrape/metric_sink.h"
@@ -59,6 +61,8 @@ constexpr auto kTlsRefused = MetricDef::counter(
 
 constexpr const char* kText = "text/plain; charset=utf-8";
 constexpr const char* kExposition = "text/plain; version=0.0.4; charset=utf-8";
+constexpr const char* kHtml = "text/html; charset=utf-8";
+constexpr const char* kJson = "application/json";
 
 // What a scrape allocated (its families, their text, the body) is freed once the body is sent,
 // but glibc keeps freed memory for reuse: resident until the next scrape, a hypervisor's memory
@@ -92,7 +96,10 @@ struct Job {
   MHD_Connection* conn = nullptr;
   std::string query;
   std::optional<double> timeout;
-  bool gzip = false;  // the scraper accepts it (Prometheus always does)
+  bool gzip = false;               // the scraper accepts it (Prometheus always does)
+  std::string path;                // raw: a page after a login checked by the gate
+  std::optional<Samples> samples;  // a full scrape's, for the findings
+  Clock::time_point collected;     // when its collectors had all answered
 };
 
 // What is kept for each connection (libmicrohttpd's socket context), from accept to close.
@@ -204,7 +211,8 @@ const std::vector<MetricDef>& http_metric_defs() {
 }
 
 struct HttpServer::Impl {
-  Impl(const HttpOptions& o, Scraper& s) : opts(o), scraper(s), gate(gate_limits(o)) {}
+  Impl(const HttpOptions& o, Scraper& s, FindingsService f)
+      : opts(o), scraper(s), findings(std::move(f)), gate(gate_limits(o)) {}
 
   static LoginGate::Limits gate_limits(const HttpOptions& o) {
     LoginGate::Limits l;
@@ -215,6 +223,7 @@ struct HttpServer::Impl {
 
   const HttpOptions opts;
   Scraper& scraper;
+  const FindingsService findings;
   std::atomic<bool> ready{false};
   int port = 0;
   bool tls = false;
@@ -383,12 +392,30 @@ struct HttpServer::Impl {
     return self->serve(conn, req, r, target.query);
   }
 
-  Page page(Route r) const {
+  std::optional<Report> report() const {
+    if (!findings.tracker) return std::nullopt;
+    std::size_t enabled = 0;
+    for (const auto& c : scraper.status()) enabled += c.enabled ? 1 : 0;
+    return findings.tracker->report(enabled, findings.settings);
+  }
+
+  Page page(Route r, std::string_view path) const {
     switch (r) {
-      case Route::kLanding:
-        return {200, "text/html; charset=utf-8",
+      case Route::kLanding: {
+        const auto rep = report();
+        return {200, kHtml,
                 render_landing_page(scraper.status(), opts.telemetry_path,
-                                    std::chrono::system_clock::now())};
+                                    std::chrono::system_clock::now(), rep ? &*rep : nullptr)};
+      }
+      case Route::kFindings:
+        if (const auto rep = report()) return {200, kJson, render_json(*rep)};
+        break;
+      case Route::kRunbooks: {
+        const auto name = path.substr(kRunbooksPath.size());
+        if (name.empty()) return {200, kHtml, render_runbook_index()};
+        if (const auto* p = find_runbook(name)) return {200, kHtml, render_runbook_page(*p)};
+        break;
+      }
       case Route::kHealthy:
         return {200, kText, "Healthy\n"};
       case Route::kReady:
@@ -462,7 +489,7 @@ struct HttpServer::Impl {
       req->challenge = true;
       finish(job, 401, kText, "401 Unauthorized\n");
     } else if (r != Route::kMetrics) {
-      auto p = page(r);
+      auto p = page(r, job.path);
       finish(job, p.status, p.type, std::move(p.body));
     } else {
       std::unique_lock lk(mu);
@@ -492,6 +519,7 @@ struct HttpServer::Impl {
     job.conn = conn;
     job.query = query;
     job.timeout = scrape_timeout_header(conn);
+    job.path = std::string(split_target(req->raw_target).path);
     const char* ae = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Encoding");
     job.gzip = ae != nullptr && accepts_gzip(ae);
     return job;
@@ -500,7 +528,7 @@ struct HttpServer::Impl {
   // An authorized request: a page at once, a scrape to the pool.
   MHD_Result serve(MHD_Connection* conn, Request* req, Route r, std::string_view query) {
     if (r != Route::kMetrics) {
-      auto p = page(r);
+      auto p = page(r, split_target(req->raw_target).path);
       return respond(conn, req, p.status, p.type, std::move(p.body));
     }
     Job job = scrape_job(conn, req, query);
@@ -556,6 +584,13 @@ struct HttpServer::Impl {
       req->body = refused.message + "\n";
       return;
     }
+    // What the findings read is kept apart before the families are written and freed; they are
+    // evaluated once the answer is on its way (run).
+    if (findings.tracker && filter.only.empty()) {
+      job.samples = samples_of(families, findings.tracker->metrics());
+      job.collected = Clock::now();
+      append_findings_metrics(findings.tracker->stats(), families);
+    }
     append_http_metrics(families);
     bool gzipped = false;
     req->body = write_exposition(families, job.gzip, &gzipped);
@@ -579,7 +614,15 @@ struct HttpServer::Impl {
       req->body = "scrape failed\n";
     }
     req->answered = true;
-    MHD_resume_connection(job.conn);
+    MHD_resume_connection(job.conn);  // `req` belongs to the event loop from here
+    if (job.samples) {
+      try {
+        findings.tracker->observe(std::move(*job.samples), job.collected,
+                                  std::chrono::system_clock::now(), true);
+      } catch (const std::exception& e) {
+        log_error("cannot evaluate the findings", {{"err", e.what()}});
+      }
+    }
   }
 };
 
@@ -596,8 +639,8 @@ void check_http_options(const HttpOptions& opts) {
   }
 }
 
-HttpServer::HttpServer(const HttpOptions& opts, Scraper& scraper)
-    : impl_(std::make_unique<Impl>(opts, scraper)) {
+HttpServer::HttpServer(const HttpOptions& opts, Scraper& scraper, FindingsService findings)
+    : impl_(std::make_unique<Impl>(opts, scraper, std::move(findings))) {
   check_http_options(opts);
   const ListenAddress addr = parse_listen_address(opts.listen_address);
   if (!opts.web_config_file.empty()) {

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "exporter/common/condition.h"
+#include "exporter/findings/tracker.h"
 #include "exporter/scrape/scraper.h"
 
 namespace virtnet {
@@ -44,10 +46,18 @@ struct HttpOptions {
 // --config.check; throws std::runtime_error with one line.
 void check_http_options(const HttpOptions& opts);
 
+// The running exporter's findings: every full scrape feeds the tracker; the landing page and
+// /api/v1/findings show what it found, with runbook links made from the settings.
+struct FindingsService {
+  FindingsTracker* tracker = nullptr;  // none: the pages say nothing of findings
+  RuleSettings settings;
+};
+
 // The virtnet_http_* families every scrape carries.
 const std::vector<MetricDef>& http_metric_defs();
 
-// Serves /metrics (or the configured path), the landing page at /, /-/healthy and /-/ready.
+// Serves /metrics (or the configured path), the landing page at /, /api/v1/findings, the
+// runbooks at /runbooks/, /-/healthy and /-/ready.
 // libmicrohttpd with one event-loop thread: connections wait in epoll (poll with TLS), not in
 // worker threads, so idle or slow clients cannot starve the scrapes. A scrape is handed to a pool
 // of max_requests threads and its connection suspended until the answer is ready; a login not
@@ -57,7 +67,7 @@ class HttpServer {
  public:
   // Throws std::runtime_error with one operator-readable line (address in use, bad address, a
   // web config file that does not load: ConfigError).
-  HttpServer(const HttpOptions& opts, Scraper& scraper);
+  HttpServer(const HttpOptions& opts, Scraper& scraper, FindingsService findings = {});
   ~HttpServer();  // stops taking requests, answers the queued ones 503, joins the pool
   void set_ready(bool ready);
   int port() const;

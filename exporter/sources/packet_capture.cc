@@ -1,7 +1,6 @@
 #include "exporter/sources/packet_capture.h"
 
 #include <arpa/inet.h>
-#include <dlfcn.h>
 #include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
@@ -18,6 +17,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "exporter/sources/shared_library.h"
+
 namespace virtnet {
 
 namespace {
@@ -30,40 +31,22 @@ namespace {
 class PcapLib {
  public:
   PcapLib() {
-    handle_ = ::dlopen("libpcap.so.0.8", RTLD_NOW | RTLD_LOCAL);
-    if (handle_ == nullptr) {
-      throw std::runtime_error(std::string("cannot load libpcap (Debian's libpcap0.8): ") +
-                               ::dlerror());
-    }
-    try {
-      load(open_dead, "pcap_open_dead");
-      load(compile, "pcap_compile");
-      load(geterr, "pcap_geterr");
-      load(freecode, "pcap_freecode");
-      load(close, "pcap_close");
-    } catch (...) {
-      ::dlclose(handle_);
-      throw;
-    }
+    lib_.load(open_dead, "pcap_open_dead");
+    lib_.load(compile, "pcap_compile");
+    lib_.load(geterr, "pcap_geterr");
+    lib_.load(freecode, "pcap_freecode");
+    lib_.load(close, "pcap_close");
   }
-  PcapLib(const PcapLib&) = delete;
-  PcapLib& operator=(const PcapLib&) = delete;
-  ~PcapLib() { ::dlclose(handle_); }
 
+ private:
+  SharedLibrary lib_{{"libpcap.so.0.8"}, "libpcap (Debian's libpcap0.8)"};
+
+ public:
   decltype(&::pcap_open_dead) open_dead = nullptr;
   decltype(&::pcap_compile) compile = nullptr;
   decltype(&::pcap_geterr) geterr = nullptr;
   decltype(&::pcap_freecode) freecode = nullptr;
   decltype(&::pcap_close) close = nullptr;
-
- private:
-  template <typename F>
-  void load(F& fn, const char* name) {
-    fn = reinterpret_cast<F>(::dlsym(handle_, name));
-    if (fn == nullptr) throw std::runtime_error(std::string("libpcap has no ") + name);
-  }
-
-  void* handle_ = nullptr;
 };
 
 // An advertisement is < 100 bytes with its headers; 255 IPv6 addresses would make 4 KB.

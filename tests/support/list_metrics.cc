@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "exporter/collector_registry.h"
+#include "exporter/http/findings_feed.h"
 #include "exporter/http/http_server.h"
 #include "exporter/scrape/background.h"
 #include "exporter/scrape/scraper.h"
@@ -35,6 +36,7 @@ int main() {
   }
   print("exporter", virtnet::scrape_metric_defs());
   print("exporter", virtnet::http_metric_defs());
+  print("exporter", virtnet::findings_metric_defs());
   print("exporter", virtnet::background_metric_defs());
   print("exporter", virtnet::self_metric_defs());
   return rc;

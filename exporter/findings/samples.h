@@ -1,0 +1,55 @@
+#pragma once
+
+#include <prometheus/metric_family.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "exporter/common/condition.h"
+
+namespace virtnet {
+
+// One metric's counter or gauge samples from one collection. Sample i's labels are
+// labels[ends[i - 1], ends[i]) (from 0 for the first): for each label its name, a NUL, its value,
+// a NUL; the layout the scrape's families keep, so that the running exporter copies three
+// buffers a metric rather than building a map a sample.
+struct SampleTable {
+  std::string labels;
+  std::vector<std::uint32_t> ends;
+  std::vector<double> values;
+
+  std::size_t size() const { return ends.size(); }
+  void add(const std::vector<std::pair<std::string, std::string>>& sample_labels, double value);
+  // Sample i's labels, as f(name, value) in order.
+  template <typename F>
+  void for_each_label(std::size_t i, F&& f) const {
+    const std::uint32_t begin = i == 0 ? 0 : ends[i - 1];
+    std::string_view rest = std::string_view(labels).substr(begin, ends[i] - begin);
+    while (!rest.empty()) {
+      const auto k = rest.find('\0');
+      const auto v = rest.find('\0', k + 1);
+      f(rest.substr(0, k), rest.substr(k + 1, v - k - 1));
+      rest.remove_prefix(v + 1);
+    }
+  }
+};
+
+using MetricNameSet = std::set<std::string, std::less<>>;
+// What the conditions read of one collection, by metric name.
+using Samples = std::map<std::string, SampleTable, std::less<>>;
+
+// Every metric a condition reads: its term, the series it is divided by or compared with, its
+// guard and its measure. Fleet-wide conditions read nothing here.
+MetricNameSet condition_metrics(const std::vector<ConditionGroup>& groups);
+
+// The counters' and gauges' samples of `names` in prometheus-cpp's families (diagnose, tests).
+Samples samples_of(const std::vector<prometheus::MetricFamily>& families,
+                   const MetricNameSet& names);
+
+}  // namespace virtnet
