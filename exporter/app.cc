@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -115,45 +116,6 @@ int diagnose(Scraper& scraper, Built built, const std::vector<ConditionGroup>& c
   return report_exit_code(report);
 }
 
-// With nothing scraping for --findings.idle-collect-after, the exporter collects once a minute
-// for its findings (the landing page, the events): the main thread does it between signals.
-class IdleCollector {
- public:
-  static constexpr std::chrono::minutes kEvery{1};
-  IdleCollector(Scraper& scraper, FindingsTracker& tracker, std::chrono::milliseconds after)
-      : scraper_(scraper), tracker_(tracker), after_(after) {}
-
-  // How long the main thread may wait for a signal before the next collection is due; nothing:
-  // never (--findings.idle-collect-after=0).
-  std::optional<std::chrono::milliseconds> wait() const {
-    if (after_.count() == 0) return std::nullopt;
-    const auto due = next_due();
-    const auto now = Scraper::Clock::now();
-    return due <= now ? std::chrono::milliseconds(0)
-                      : std::chrono::ceil<std::chrono::milliseconds>(due - now);
-  }
-  void run_if_due() {
-    if (after_.count() == 0 || Scraper::Clock::now() < next_due()) return;
-    last_ = Scraper::Clock::now();
-    ScrapeRefusal refused;
-    auto families = scraper_.scrape_compact(std::nullopt, {}, &refused);
-    if (refused.http_status) return;
-    tracker_.observe(samples_of(families, tracker_.metrics()), Scraper::Clock::now(),
-                     std::chrono::system_clock::now(), false);
-  }
-
- private:
-  Scraper::Clock::time_point next_due() const {
-    const auto scraped = tracker_.last_scraped().value_or(started_);
-    return std::max(scraped + after_, last_ + kEvery);
-  }
-  Scraper& scraper_;
-  FindingsTracker& tracker_;
-  const std::chrono::milliseconds after_;
-  const Scraper::Clock::time_point started_ = Scraper::Clock::now();
-  Scraper::Clock::time_point last_ = started_ - kEvery;
-};
-
 // Waits for SIGHUP, SIGTERM or SIGINT at most `wait` (for ever without): the signal, or 0.
 int wait_signal(const sigset_t& signals, std::optional<std::chrono::milliseconds> wait) {
   if (!wait) {
@@ -166,31 +128,32 @@ int wait_signal(const sigset_t& signals, std::optional<std::chrono::milliseconds
   return sig > 0 ? sig : 0;
 }
 
-// A URL as it may be shown: without the user and password it may carry.
-std::string shown_url(const std::string& url) {
-  const auto scheme = url.find("://");
-  const auto at = url.find('@');
-  const auto path = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
-  if (scheme == std::string::npos || at == std::string::npos ||
-      (path != std::string::npos && at > path)) {
-    return url;
-  }
-  return url.substr(0, scheme + 3) + url.substr(at + 1);
-}
-
 // diagnose --from URL: a running exporter's findings and recent events, read as a scraper
 // would; printed and exited on as diagnose does (2 when it cannot be read, or has not evaluated).
 int diagnose_from(const DiagnoseOptions& opts) {
   std::string url = opts.from;
-  const std::string shown = shown_url(url);
+  // Credentials in the URL would be on the command line (ps, shell history) and in every
+  // message naming the URL: they go in --http.config.file.
+  const auto scheme = url.find("://");
+  const auto authority = scheme == std::string::npos ? 0 : scheme + 3;
+  if (url.find('@', authority) < url.find_first_of("/?#", authority)) {
+    std::cerr << "virtnet_exporter: error: diagnose --from: a user or password in the URL; put "
+                 "them in --http.config.file (basic_auth)\n";
+    return 2;
+  }
+  const std::string shown = url;
+  HttpGetOptions http;
+  struct Wipe {
+    std::string& p;
+    ~Wipe() { explicit_bzero(p.data(), p.size()); }
+  } wipe{http.password};
   try {
-    HttpGetOptions http;
     if (!opts.http_config_file.empty()) http = load_client_config(opts.http_config_file);
     if (url.find(kFindingsPath) == std::string::npos) {
       while (!url.empty() && url.back() == '/') url.pop_back();
       url += kFindingsPath;
     }
-    const auto got = http_get(url, std::move(http));
+    const auto got = http_get(url, http);
     if (got.status == 401) {
       throw std::runtime_error(
           "401 Unauthorized: the exporter wants credentials (basic_auth in --http.config.file)");

@@ -28,7 +28,12 @@ std::vector<Condition> vrrp_conditions() {
        .cmp = Cmp::kGt,
        .threshold = 0,
        .counts_from_start = true,
-       .measure = Condition::Measure{"gap", "virtnet_vrrp_last_gap_seconds", "s"}},
+       // The silence until a backup took over (the last gap, overwritten by the master's next
+       // advertisement on time) or, once the master spoke again, the whole of it (the longest
+       // gap of the last gap_window, 5 min, still there at a scrape 30 s later).
+       .measure =
+           Condition::Measure{
+               "gap", {"virtnet_vrrp_last_gap_seconds", "virtnet_vrrp_longest_gap_seconds"}, "s"}},
       {.alert = "VirtnetVrrpSplitBrain",
        .severity = "critical",
        .summary = "More than one source advertises as master of a VRRP router.",
@@ -78,7 +83,9 @@ std::vector<Condition> vrrp_conditions() {
        .cmp = Cmp::kGt,
        .threshold = 0,
        .counts_from_start = true,
-       .measure = Condition::Measure{"gap", "virtnet_vrrp_last_gap_seconds", "s"}},
+       .measure =
+           Condition::Measure{
+               "gap", {"virtnet_vrrp_last_gap_seconds", "virtnet_vrrp_longest_gap_seconds"}, "s"}},
       {.alert = "VirtnetVrrpFlapping",
        .severity = "warning",
        .summary = "A VRRP router's master keeps changing.",

@@ -72,12 +72,13 @@ struct Condition {
   // series that appears during the watch started from 0 at its beginning.
   bool counts_from_start = false;
 
-  // What the running exporter's recent events keep of a finding besides its value: a series that
-  // says how bad it was (the length of a VRRP master's silence), joined on the culprit labels;
-  // an event keeps its largest value. The condition's own value (a rate of gaps) says less.
+  // What the running exporter's recent events keep of a finding besides its value: series that
+  // say how bad it was (the length of a VRRP master's silence), joined on the culprit labels, the
+  // largest of them; an event keeps its largest value. The condition's own value (a rate of
+  // gaps) says less.
   struct Measure {
     std::string name;  // "gap"
-    std::string metric;
+    std::vector<std::string> metrics;
     std::string unit;  // "s"
   };
   std::optional<Measure> measure;

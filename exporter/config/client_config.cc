@@ -1,5 +1,7 @@
 #include "exporter/config/client_config.h"
 
+#include <string.h>
+
 #include "exporter/common/parse_error.h"
 #include "exporter/config/config.h"
 #include "exporter/config/yaml_checked.h"
@@ -83,10 +85,11 @@ HttpGetOptions parse_client_config(const std::string& text, const std::string& f
     throw ConfigError(file + ": basic_auth: password and password_file both given");
   }
   if (!password_file.empty()) {
-    o.password = read_config_file(password_file);
-    while (!o.password.empty() && (o.password.back() == '\n' || o.password.back() == '\r')) {
-      o.password.pop_back();
-    }
+    std::string read = read_config_file(password_file);
+    std::size_t n = read.size();
+    while (n > 0 && (read[n - 1] == '\n' || read[n - 1] == '\r')) --n;
+    o.password.assign(read, 0, n);
+    explicit_bzero(read.data(), read.size());
   }
   if (o.username.empty() && (password || !password_file.empty())) {
     throw ConfigError(file + ": basic_auth: a password without a username");

@@ -8,6 +8,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "exporter/common/utf8.h"
+
 namespace virtnet {
 
 namespace {
@@ -98,15 +100,29 @@ const Json& field(const Json& j, const char* name) {
   }
   return j.at(name);
 }
+// Strings from another exporter are printed to a terminal: valid UTF-8, no control character
+// (an escape sequence), whatever it sent.
+std::string printable(const std::string& s) {
+  std::string out;
+  append_utf8_repaired(out, s, true);
+  return out;
+}
 std::string text(const Json& j, const char* name) {
   const Json& v = field(j, name);
   if (!v.is_string()) throw std::invalid_argument(std::string("\"") + name + "\" is not a string");
-  return v.get<std::string>();
+  return printable(v.get<std::string>());
 }
 double number(const Json& j, const char* name) {
   const Json& v = field(j, name);
   if (!v.is_number()) throw std::invalid_argument(std::string("\"") + name + "\" is not a number");
   return v.get<double>();
+}
+std::size_t count(const Json& j, const char* name) {
+  const double v = number(j, name);
+  if (!(v >= 0 && v <= 1e15) || v != std::floor(v)) {
+    throw std::invalid_argument(std::string("\"") + name + "\" is not a count");
+  }
+  return static_cast<std::size_t>(v);
 }
 const Json& array(const Json& j, const char* name) {
   const Json& v = field(j, name);
@@ -119,7 +135,7 @@ std::vector<std::pair<std::string, std::string>> culprit_of(const Json& j) {
   std::vector<std::pair<std::string, std::string>> out;
   for (auto it = c.begin(); it != c.end(); ++it) {
     if (!it->is_string()) throw std::invalid_argument("a culprit label is not a string");
-    out.emplace_back(it.key(), it->get<std::string>());
+    out.emplace_back(printable(it.key()), printable(it->get<std::string>()));
   }
   return out;
 }
@@ -217,6 +233,7 @@ std::string render_json(const Report& r) {
     }
     j["events_evicted"] = r.events_evicted;
     j["events_capacity"] = r.events_capacity;
+    j["runbook_template"] = r.runbook_template;
   }
   // Label values are valid UTF-8 already (the sink); replace anything else rather than throw.
   return j.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
@@ -231,7 +248,7 @@ Report parse_report_json(std::string_view body) {
   }
   Report r;
   r.running = true;
-  r.collectors = static_cast<std::size_t>(number(j, "collectors"));
+  r.collectors = count(j, "collectors");
   r.watch_seconds = number(j, "watch_seconds");
   if (!field(j, "evaluated_at").is_null()) r.evaluated_at = number(j, "evaluated_at");
   for (const auto& f : array(j, "findings")) {
@@ -265,8 +282,11 @@ Report parse_report_json(std::string_view body) {
     }
     r.events.push_back(std::move(e));
   }
-  r.events_evicted = static_cast<std::uint64_t>(number(j, "events_evicted"));
-  r.events_capacity = static_cast<std::size_t>(number(j, "events_capacity"));
+  r.events_evicted = count(j, "events_evicted");
+  r.events_capacity = count(j, "events_capacity");
+  if (j.contains("runbook_template") && j.at("runbook_template").is_string()) {
+    r.runbook_template = text(j, "runbook_template");
+  }
   return r;
 }
 

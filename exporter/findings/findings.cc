@@ -268,6 +268,25 @@ Judged judge(const Term& t, const Samples& first, const Samples& last, double wi
           counts_from_start, window};
 }
 
+// Whether the group's collector failed at the first collection (its success 0): late, with no
+// result to serve, it left every one of its series out, and a counter "new" in the second is no
+// increase from 0 but its whole total. Without its success series (families made by hand) it
+// is taken to have run.
+bool failed_in(const Samples& first, const std::string& group) {
+  auto it = first.find(kCollectorSuccessMetric);
+  if (it == first.end() || group.rfind("virtnet_", 0) != 0) return false;
+  const std::string collector = group.substr(8);
+  const SampleTable& t = it->second;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    bool match = false;
+    t.for_each_label(i, [&](std::string_view name, std::string_view value) {
+      match = match || (name == "collector" && value == collector);
+    });
+    if (match) return t.values[i] == 0;
+  }
+  return false;
+}
+
 Labels project(const Labels& l, const std::vector<std::string>& on) {
   Labels out;
   for (const auto& name : on) {
@@ -437,17 +456,32 @@ std::vector<Finding> evaluate(const std::vector<ConditionGroup>& groups, const S
   std::vector<Ranked> out;
   std::size_t order = 0;
   for (const auto& g : groups) {
+    const bool failed_before = failed_in(first, g.name);
     for (const auto& c : g.conditions) {
       ++order;
       if (!c.fleet_expr.empty()) continue;
-      const Judged main = judge(c.term, first, last, window_seconds, c.counts_from_start);
-      std::optional<Joined> per, limit, guard, measure;
+      const Judged main =
+          judge(c.term, first, last, window_seconds, c.counts_from_start && !failed_before);
+      std::optional<Joined> per, limit, guard;
       if (c.per) per.emplace(judge(*c.per, first, last, window_seconds, false), c.on);
       if (c.limit) limit.emplace(judge(*c.limit, first, last, window_seconds, false), c.on);
       if (c.guard) guard.emplace(judge(c.guard->term, first, last, window_seconds, false), c.on);
+      // The measure's terms outlive the Judged that point to them.
+      std::vector<Term> measure_terms;
+      std::vector<std::unique_ptr<Joined>> measures;
       if (c.measure) {
-        measure.emplace(judge(Term{.metric = c.measure->metric}, first, last, 0, false), c.culprit);
+        for (const auto& m : c.measure->metrics) measure_terms.push_back(Term{.metric = m});
+        for (const auto& t : measure_terms) {
+          measures.push_back(std::make_unique<Joined>(judge(t, first, last, 0, false), c.culprit));
+        }
       }
+      auto measured = [&](const Labels& labels) {
+        std::optional<double> most;
+        for (const auto& m : measures) {
+          if (auto v = m->at(labels); v && (!most || *v > *most)) most = v;
+        }
+        return most;
+      };
       for (const auto& [labels, raw] : main.now) {
         auto v = main.at(labels);
         if (!v) continue;
@@ -468,10 +502,9 @@ std::vector<Finding> evaluate(const std::vector<ConditionGroup>& groups, const S
           if (!gv || !holds(c.guard->cmp, *gv, c.guard->threshold)) continue;
         }
         if (!std::isfinite(value)) continue;
-        out.push_back(
-            {{&c, labels, value, fill(c.description, labels, value),
-              fill(c.next_check, labels, value), measure ? measure->at(labels) : std::nullopt},
-             order});
+        out.push_back({{&c, labels, value, fill(c.description, labels, value),
+                        fill(c.next_check, labels, value), measured(labels)},
+                       order});
       }
     }
   }

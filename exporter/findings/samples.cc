@@ -15,7 +15,7 @@ void SampleTable::add(const std::vector<std::pair<std::string, std::string>>& sa
 }
 
 MetricNameSet condition_metrics(const std::vector<ConditionGroup>& groups) {
-  MetricNameSet out;
+  MetricNameSet out{std::string(kCollectorSuccessMetric)};
   for (const auto& g : groups) {
     for (const auto& c : g.conditions) {
       if (!c.fleet_expr.empty()) continue;
@@ -23,7 +23,7 @@ MetricNameSet condition_metrics(const std::vector<ConditionGroup>& groups) {
       if (c.per) out.insert(c.per->metric);
       if (c.limit) out.insert(c.limit->metric);
       if (c.guard) out.insert(c.guard->term.metric);
-      if (c.measure) out.insert(c.measure->metric);
+      if (c.measure) out.insert(c.measure->metrics.begin(), c.measure->metrics.end());
     }
   }
   return out;

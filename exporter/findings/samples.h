@@ -44,8 +44,11 @@ using MetricNameSet = std::set<std::string, std::less<>>;
 // What the conditions read of one collection, by metric name.
 using Samples = std::map<std::string, SampleTable, std::less<>>;
 
+// The framework's per-collector success: whether a collector's series are all in a collection.
+inline constexpr std::string_view kCollectorSuccessMetric = "virtnet_scrape_collector_success";
+
 // Every metric a condition reads: its term, the series it is divided by or compared with, its
-// guard and its measure. Fleet-wide conditions read nothing here.
+// guard and its measure; and the collectors' success. Fleet-wide conditions read nothing here.
 MetricNameSet condition_metrics(const std::vector<ConditionGroup>& groups);
 
 // The counters' and gauges' samples of `names` in prometheus-cpp's families (diagnose, tests).

@@ -51,8 +51,13 @@ FindingsTracker::FindingsTracker(std::vector<ConditionGroup> groups, TrackerOpti
 
 void FindingsTracker::observe(Samples samples, Steady::time_point at, Wall::time_point wall,
                               bool scraped) {
-  std::lock_guard lk(mu_);
-  if (scraped) last_scraped_ = at;
+  if (scraped) {
+    std::lock_guard lk(mu_);
+    last_scraped_ = at;
+  }
+  // One collection judged at a time; the page and the scrapes' own families wait only for the
+  // results to be put in (mu_), not for the evaluation.
+  std::lock_guard serial(observe_mu_);
   if (base_) {
     const auto window = at - base_at_;
     if (window < opts_.min_window) return;  // the base stays: the next is judged against it
@@ -60,6 +65,7 @@ void FindingsTracker::observe(Samples samples, Steady::time_point at, Wall::time
     const double secs = std::chrono::duration<double>(window).count();
     auto found = evaluate(groups_, *base_, samples, secs);
     const double now = unix_seconds(wall);
+    std::lock_guard lk(mu_);
     update(found, now);
     findings_ = std::move(found);
     evaluated_at_ = now;

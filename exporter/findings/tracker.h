@@ -79,9 +79,10 @@ class FindingsTracker {
   const MetricNameSet metrics_;
   const TrackerOptions opts_;
 
-  mutable std::mutex mu_;
+  std::mutex observe_mu_;  // held by observe(); guards base_ and base_at_
   std::optional<Samples> base_;
   Steady::time_point base_at_{};
+  mutable std::mutex mu_;  // the rest; never held during an evaluation
   std::optional<Steady::time_point> last_scraped_;
   std::vector<Finding> findings_;
   double evaluated_at_ = 0, window_ = 0, last_evaluation_ = 0;

@@ -1,5 +1,7 @@
 #include "exporter/http/findings_feed.h"
 
+#include <algorithm>
+
 namespace virtnet {
 
 namespace {
@@ -43,6 +45,34 @@ Samples samples_of(const std::vector<CompactFamily>& families, const MetricNameS
     t.values.insert(t.values.end(), f.values.begin(), f.values.end());
   }
   return out;
+}
+
+IdleCollector::IdleCollector(Scraper& scraper, FindingsTracker& tracker,
+                             std::chrono::milliseconds after, std::chrono::milliseconds every)
+    : scraper_(scraper), tracker_(tracker), after_(after), every_(every), last_(started_ - every) {}
+
+IdleCollector::Clock::time_point IdleCollector::next_due() const {
+  const auto scraped = tracker_.last_scraped().value_or(started_);
+  return std::max(scraped + after_, last_ + every_);
+}
+
+std::optional<std::chrono::milliseconds> IdleCollector::wait() const {
+  if (after_.count() == 0) return std::nullopt;
+  const auto due = next_due();
+  const auto now = Clock::now();
+  return due <= now ? std::chrono::milliseconds(0)
+                    : std::chrono::ceil<std::chrono::milliseconds>(due - now);
+}
+
+bool IdleCollector::run_if_due() {
+  if (after_.count() == 0 || Clock::now() < next_due()) return false;
+  last_ = Clock::now();
+  ScrapeRefusal refused;
+  auto families = scraper_.scrape_compact(std::nullopt, {}, &refused);
+  if (refused.http_status) return false;  // stopping
+  tracker_.observe(samples_of(families, tracker_.metrics()), Clock::now(),
+                   std::chrono::system_clock::now(), false);
+  return true;
 }
 
 const std::vector<MetricDef>& findings_metric_defs() {

@@ -22,6 +22,9 @@ constexpr const char* kStyle =
     "td.t{white-space:nowrap}p.note{color:#444}pre.md{white-space:pre-wrap;font-family:sans-serif;"
     "max-width:50em}";
 
+// The page stays readable, and cheap to make, however many series are past their threshold.
+constexpr std::size_t kMaxRows = 200;
+
 std::string culprit_html(const std::vector<std::pair<std::string, std::string>>& culprit) {
   std::string s;
   for (const auto& [name, value] : culprit) {
@@ -53,13 +56,16 @@ std::string findings_section(const Report& r, double now) {
   }
   s += fmt::format(
       "<p class=\"note\">Evaluated {} ago ({}) from {} collectors, rates over the {} s between "
-      "the last two collections.</p>\n",
+      "the last two collections. The alerts' <code>for</code> is not waited for here: a "
+      "condition shows from the first collection it holds in.</p>\n",
       ago(now - *r.evaluated_at), utc_time(*r.evaluated_at), r.collectors,
       number_text(std::round(r.watch_seconds * 10) / 10));
   if (r.findings.empty()) return s + "<p class=\"ok\" id=\"nothing-wrong\">Nothing found.</p>\n";
   s += "<table id=\"findings\">\n<tr><th>severity</th><th>alert</th><th>culprit</th><th>what</th>"
        "<th>next check</th></tr>\n";
+  std::size_t shown = 0;
   for (const auto& f : r.findings) {
+    if (++shown > kMaxRows) break;
     const std::string sev = html_escape(f.severity);
     s += fmt::format(
         "<tr class=\"{}\"><td>{}</td><td><a href=\"{}\">{}</a></td><td class=\"culprit\">{}</td>"
@@ -68,7 +74,14 @@ std::string findings_section(const Report& r, double now) {
         culprit_html(f.culprit), html_escape(f.summary), html_escape(f.description),
         html_escape(f.next_check));
   }
-  return s + "</table>\n";
+  s += "</table>\n";
+  if (r.findings.size() > kMaxRows) {
+    s += fmt::format(
+        "<p class=\"note\">and {} more, the least bad: all of them in <a "
+        "href=\"/api/v1/findings\">/api/v1/findings</a>.</p>\n",
+        r.findings.size() - kMaxRows);
+  }
+  return s;
 }
 
 std::string events_section(const Report& r, double now) {

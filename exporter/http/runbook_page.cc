@@ -34,7 +34,8 @@ std::string render_runbook_page(const RunbookPage& page) {
     const auto nl = rest.find('\n');
     const std::string_view line = rest.substr(0, nl);
     rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
-    if (line.rfind("```", line.find_first_not_of(' ')) == line.find_first_not_of(' ')) {
+    const auto indent = line.find_first_not_of(' ');
+    if (indent != std::string_view::npos && line.substr(indent).starts_with("```")) {
       fenced = !fenced;
     }
     const auto level = line.find_first_not_of('#');

@@ -48,18 +48,9 @@ size_t on_data(char* data, size_t size, size_t n, void* user) {
   return bytes;
 }
 
-void wipe(std::string& s) {
-  if (!s.empty()) explicit_bzero(s.data(), s.size());
-  s.clear();
-}
-
 }  // namespace
 
-HttpGetResult http_get(const std::string& url, HttpGetOptions o) {
-  struct Wiper {
-    std::string& p;
-    ~Wiper() { wipe(p); }
-  } wiper{o.password};
+HttpGetResult http_get(const std::string& url, const HttpGetOptions& o) {
   if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
     throw std::runtime_error("not an http:// or https:// URL");
   }

@@ -24,8 +24,8 @@ struct HttpGetResult {
 
 // One GET of an http:// or https:// URL, no redirect followed. libcurl, opened for this call
 // and closed after (the exporter never carries it). Throws std::runtime_error with libcurl's
-// reason (refused, TLS verification, timeout) or when the library cannot be loaded. The password
-// is wiped from memory when done.
-HttpGetResult http_get(const std::string& url, HttpGetOptions opts);
+// reason (refused, TLS verification, timeout) or when the library cannot be loaded. The caller
+// wipes the password it holds.
+HttpGetResult http_get(const std::string& url, const HttpGetOptions& opts);
 
 }  // namespace virtnet

@@ -191,4 +191,14 @@ rc=0
 grep -q VirtnetVrrpMasterDownGap "$WORK/fresh.out" && fail "a fresh diagnose saw the past gap?"
 get /metrics | grep -q '^virtnet_findings_events [1-9]' || fail "virtnet_findings_events does not count the events"
 echo "diagnose --from reports the past gap and exits 1; a fresh diagnose does not see it"
+
+# A reload keeps the events.
+kill -HUP "$EXPORTER_PID"
+wait_for "the reload" grep -q 'configuration reloaded' "$WORK/exporter.log"
+get /api/v1/findings | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+assert any(e["alert"] == "VirtnetVrrpMasterDownGap" for e in j["events"]), j["events"]' ||
+  fail "the events did not survive a reload"
+echo "a reload keeps the recent events"
 echo "PASS"

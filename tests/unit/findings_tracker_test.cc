@@ -12,9 +12,11 @@ using Steady = FindingsTracker::Steady;
 using Wall = FindingsTracker::Wall;
 
 // One collection of a host: a link with `headroom` bytes, a VRRP master with `gaps` master-down
-// gaps so far, its last one `last_gap` seconds.
-Samples host(double headroom, double gaps, double last_gap = 3.6) {
+// gaps so far, the longest of the last 5 minutes `longest` seconds.
+Samples host(double headroom, double gaps, double longest = 3.6, bool vrrp_ok = true) {
   MetricSink m;
+  m.add(MetricDef::gauge("virtnet_scrape_collector_success", ""), vrrp_ok ? 1 : 0,
+        {{"collector", "vrrp"}});
   m.add(MetricDef::gauge("virtnet_link_mtu_headroom_bytes", ""), headroom,
         {{"netns", ""}, {"link", "vx0"}});
   const Labels router = {{"netns", "qrouter-1"},
@@ -26,7 +28,8 @@ Samples host(double headroom, double gaps, double last_gap = 3.6) {
                          {"source", "169.254.0.2"}};
   if (gaps >= 0) {
     m.add(MetricDef::counter("virtnet_vrrp_master_down_gaps_total", ""), gaps, router);
-    m.add(MetricDef::gauge("virtnet_vrrp_last_gap_seconds", ""), last_gap, router);
+    m.add(MetricDef::gauge("virtnet_vrrp_last_gap_seconds", ""), 1.0, router);
+    m.add(MetricDef::gauge("virtnet_vrrp_longest_gap_seconds", ""), longest, router);
   }
   m.add(MetricDef::gauge("virtnet_unrelated", ""), 1);
   return samples_of(m.take(), condition_metrics(condition_groups(builtin_collectors())));
@@ -104,6 +107,18 @@ TEST(FindingsTracker, AbsentOnceAndBackIsTheSameEvent) {
   ASSERT_TRUE(v.events[1].ended);
   EXPECT_DOUBLE_EQ(v.events[1].value, -200);
   EXPECT_NE(v.events[1].description.find("-200 bytes"), std::string::npos);
+}
+
+TEST(FindingsTracker, ACollectorLateAtTheFirstCollectionIsNotCountedFromZero) {
+  auto t = tracker();
+  Clock c;
+  t.observe(host(0, -1, 0, false), c.steady, c.wall, true);  // vrrp late: none of its series
+  c.advance(15s);
+  t.observe(host(0, 40), c.steady, c.wall, true);  // back, 40 gaps since it started
+  EXPECT_TRUE(t.view().findings.empty());          // not 40 new ones in 15 s
+  c.advance(15s);
+  t.observe(host(0, 41), c.steady, c.wall, true);
+  ASSERT_EQ(t.view().findings.size(), 1u);  // one more is
 }
 
 TEST(FindingsTracker, ACollectionTooSoonAfterTheLastIsNotEvaluated) {

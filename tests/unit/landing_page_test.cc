@@ -119,6 +119,19 @@ TEST(LandingPage, AnOperatorsRunbookUrlIsKept) {
             "/runbooks/VirtnetX");
 }
 
+TEST(LandingPage, ARunbooksHeadingsOutsideItsCodeBlocks) {
+  const RunbookPage p{
+      "VirtnetX",
+      "# VirtnetX (critical)\n\nOne.\n\nTwo.\n\nThree.\n\n## Diagnosis\n\n1. Look:\n"
+      "   ```\n   # a shell comment\n   ```\n\n## Mitigation\n\nFix <it>.\n"};
+  const auto html = render_runbook_page(p);
+  EXPECT_NE(html.find("<h2>Diagnosis</h2>"), std::string::npos) << html;
+  EXPECT_NE(html.find("<h2>Mitigation</h2>"), std::string::npos) << html;
+  EXPECT_EQ(html.find("<h1>a shell comment"), std::string::npos) << html;
+  EXPECT_NE(html.find("   # a shell comment"), std::string::npos) << html;
+  EXPECT_NE(html.find("Fix &lt;it&gt;."), std::string::npos) << html;
+}
+
 TEST(LandingPage, EveryShippedRunbookIsServed) {
   ASSERT_GE(runbook_pages().size(), 30u);
   const auto* p = find_runbook("VirtnetVrrpMasterDownGap");
