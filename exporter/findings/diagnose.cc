@@ -140,6 +140,17 @@ std::vector<std::pair<std::string, std::string>> culprit_of(const Json& j) {
   return out;
 }
 
+// The fields a finding and an event share, read into either.
+template <typename T>
+void read_common(const Json& j, T& out) {
+  out.alert = text(j, "alert");
+  out.severity = text(j, "severity");
+  out.summary = text(j, "summary");
+  out.description = text(j, "description");
+  out.culprit = culprit_of(j);
+  out.value = number(j, "value");
+}
+
 }  // namespace
 
 std::string utc_time(double unix_seconds) {
@@ -253,25 +264,15 @@ Report parse_report_json(std::string_view body) {
   if (!field(j, "evaluated_at").is_null()) r.evaluated_at = number(j, "evaluated_at");
   for (const auto& f : array(j, "findings")) {
     ReportFinding x;
-    x.alert = text(f, "alert");
-    x.severity = text(f, "severity");
-    x.summary = text(f, "summary");
-    x.description = text(f, "description");
+    read_common(f, x);
     x.next_check = text(f, "next_check");
     x.runbook_url = text(f, "runbook_url");
-    x.culprit = culprit_of(f);
-    x.value = number(f, "value");
     r.findings.push_back(std::move(x));
   }
   for (const auto& a : array(j, "not_judged")) r.not_judged.push_back(text(a, "alert"));
   for (const auto& x : array(j, "events")) {
     Event e;
-    e.alert = text(x, "alert");
-    e.severity = text(x, "severity");
-    e.summary = text(x, "summary");
-    e.description = text(x, "description");
-    e.culprit = culprit_of(x);
-    e.value = number(x, "value");
+    read_common(x, e);
     e.began = number(x, "began");
     if (!field(x, "ended").is_null()) e.ended = number(x, "ended");
     if (x.contains("measure")) {

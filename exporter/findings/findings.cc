@@ -9,6 +9,8 @@
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
+#include <unordered_map>
 
 namespace virtnet {
 
@@ -189,7 +191,14 @@ std::string quoted(const std::string& s) {
 }
 
 using Labels = std::map<std::string, std::string>;
-using Series = std::map<Labels, double>;
+
+Labels labels_of(std::string_view packed) {
+  Labels out;
+  for_each_packed_label(packed, [&](std::string_view name, std::string_view value) {
+    out.emplace(std::string(name), std::string(value));
+  });
+  return out;
+}
 
 // A matcher as diagnose applies it; a regex compiled once, anchored as PromQL's are.
 struct Match {
@@ -198,29 +207,34 @@ struct Match {
   explicit Match(const Matcher& x) : m(&x) {
     if (x.op == "=~" || x.op == "!~") re = std::make_shared<re2::RE2>(x.value, re2::RE2::Quiet);
   }
-  bool operator()(const Labels& labels) const {
-    auto it = labels.find(m->label);
-    const std::string& v = it == labels.end() ? kEmpty : it->second;  // absent is "", as in PromQL
+  bool operator()(std::string_view packed) const {
+    const std::string_view v = packed_label(packed, m->label);  // absent is "", as in PromQL
     if (!re) return (v == m->value) == (m->op == "=");
     return (re->ok() && re2::RE2::FullMatch(v, *re)) == (m->op == "=~");
   }
-  static inline const std::string kEmpty;
 };
 
-Series series_of(const Samples& samples, const Term& t) {
-  Series out;
+// One sample: its labels as packed in its collection's table (the table outlives the
+// evaluation), and its value.
+struct Sample {
+  std::string_view labels;
+  double value;
+};
+
+// A term's samples in one collection, those its matchers keep, in the collection's order. The
+// labels are matched where they lie: a map of them is built only for a finding.
+std::vector<Sample> series_of(const Samples& samples, const Term& t) {
+  std::vector<Sample> out;
   auto it = samples.find(t.metric);
   if (it == samples.end()) return out;
   std::vector<Match> ms;
   for (const auto& x : t.only) ms.emplace_back(x);
   const SampleTable& table = it->second;
+  out.reserve(table.size());
   for (std::size_t i = 0; i < table.size(); ++i) {
-    Labels labels;
-    table.for_each_label(i, [&](std::string_view name, std::string_view value) {
-      labels.emplace(std::string(name), std::string(value));
-    });
+    const std::string_view labels = table.sample_labels(i);
     if (!std::all_of(ms.begin(), ms.end(), [&](const Match& x) { return x(labels); })) continue;
-    out[std::move(labels)] = table.values[i];
+    out.push_back({labels, table.values[i]});
   }
   return out;
 }
@@ -230,16 +244,16 @@ constexpr double kMinTrendWindowSeconds = 5;
 
 // One term over the two collections, as diagnose judges it.
 struct Judged {
-  Series now, before;
+  std::vector<Sample> now;
+  std::unordered_map<std::string_view, double> before;  // rates and trends only
   const Term* t;
   bool counts_from_start;
   double window;
 
-  std::optional<double> at(const Labels& labels) const {
-    auto it = now.find(labels);
-    if (it == now.end()) return std::nullopt;
-    const double v = it->second;
-    auto b = before.find(labels);
+  // The term's value of a sample of `now`.
+  std::optional<double> at(const Sample& s) const {
+    const double v = s.value;
+    auto b = before.find(s.labels);
     double out = v;
     switch (t->kind) {
       case Kind::kValue:
@@ -264,8 +278,13 @@ struct Judged {
 
 Judged judge(const Term& t, const Samples& first, const Samples& last, double window,
              bool counts_from_start) {
-  return {series_of(last, t), t.kind != Kind::kValue ? series_of(first, t) : Series{}, &t,
-          counts_from_start, window};
+  Judged j{series_of(last, t), {}, &t, counts_from_start, window};
+  if (t.kind != Kind::kValue) {
+    const auto earlier = series_of(first, t);
+    j.before.reserve(earlier.size());
+    for (const auto& s : earlier) j.before.emplace(s.labels, s.value);  // first wins
+  }
+  return j;
 }
 
 // Whether the group's collector failed at the first collection (its success 0): late, with no
@@ -275,22 +294,21 @@ Judged judge(const Term& t, const Samples& first, const Samples& last, double wi
 bool failed_in(const Samples& first, const std::string& group) {
   auto it = first.find(kCollectorSuccessMetric);
   if (it == first.end() || group.rfind("virtnet_", 0) != 0) return false;
-  const std::string collector = group.substr(8);
+  const std::string_view collector = std::string_view(group).substr(8);
   const SampleTable& t = it->second;
   for (std::size_t i = 0; i < t.size(); ++i) {
-    bool match = false;
-    t.for_each_label(i, [&](std::string_view name, std::string_view value) {
-      match = match || (name == "collector" && value == collector);
-    });
-    if (match) return t.values[i] == 0;
+    if (packed_label(t.sample_labels(i), "collector") == collector) return t.values[i] == 0;
   }
   return false;
 }
 
-Labels project(const Labels& l, const std::vector<std::string>& on) {
-  Labels out;
+// The values of the labels `on` of a sample, each ended by a NUL: no value holds one, so two
+// samples share a key only when they agree on every one of those labels (absent as "").
+std::string project(std::string_view packed, const std::vector<std::string>& on) {
+  std::string out;
   for (const auto& name : on) {
-    if (auto it = l.find(name); it != l.end()) out[name] = it->second;
+    out += packed_label(packed, name);
+    out += '\0';
   }
   return out;
 }
@@ -301,20 +319,21 @@ Labels project(const Labels& l, const std::vector<std::string>& on) {
 class Joined {
  public:
   Joined(Judged j, const std::vector<std::string>& on) : judged_(std::move(j)), on_(on) {
-    for (const auto& [l, v] : judged_.now) by_key_.emplace(project(l, on_), &l);  // first wins
+    by_key_.reserve(judged_.now.size());
+    for (std::size_t i = 0; i < judged_.now.size(); ++i) {
+      by_key_.emplace(project(judged_.now[i].labels, on_), i);  // first wins
+    }
   }
-  Joined(const Joined&) = delete;  // by_key_ points into judged_
-  Joined& operator=(const Joined&) = delete;
-  std::optional<double> at(const Labels& labels) const {
+  std::optional<double> at(std::string_view labels) const {
     auto it = by_key_.find(project(labels, on_));
     if (it == by_key_.end()) return std::nullopt;
-    return judged_.at(*it->second);
+    return judged_.at(judged_.now[it->second]);
   }
 
  private:
   Judged judged_;
   std::vector<std::string> on_;
-  std::map<Labels, const Labels*> by_key_;
+  std::unordered_map<std::string, std::size_t> by_key_;  // into judged_.now
 };
 
 void check_duration(const std::string& alert, const std::string& d) {
@@ -468,22 +487,23 @@ std::vector<Finding> evaluate(const std::vector<ConditionGroup>& groups, const S
       if (c.guard) guard.emplace(judge(c.guard->term, first, last, window_seconds, false), c.on);
       // The measure's terms outlive the Judged that point to them.
       std::vector<Term> measure_terms;
-      std::vector<std::unique_ptr<Joined>> measures;
+      std::vector<Joined> measures;
       if (c.measure) {
         for (const auto& m : c.measure->metrics) measure_terms.push_back(Term{.metric = m});
         for (const auto& t : measure_terms) {
-          measures.push_back(std::make_unique<Joined>(judge(t, first, last, 0, false), c.culprit));
+          measures.emplace_back(judge(t, first, last, 0, false), c.culprit);
         }
       }
-      auto measured = [&](const Labels& labels) {
+      auto measured = [&](std::string_view labels) {
         std::optional<double> most;
         for (const auto& m : measures) {
-          if (auto v = m->at(labels); v && (!most || *v > *most)) most = v;
+          if (auto v = m.at(labels); v && (!most || *v > *most)) most = v;
         }
         return most;
       };
-      for (const auto& [labels, raw] : main.now) {
-        auto v = main.at(labels);
+      for (const Sample& sample : main.now) {
+        const std::string_view labels = sample.labels;
+        auto v = main.at(sample);
         if (!v) continue;
         double value = *v;
         if (per) {
@@ -502,8 +522,11 @@ std::vector<Finding> evaluate(const std::vector<ConditionGroup>& groups, const S
           if (!gv || !holds(c.guard->cmp, *gv, c.guard->threshold)) continue;
         }
         if (!std::isfinite(value)) continue;
-        out.push_back({{&c, labels, value, fill(c.description, labels, value),
-                        fill(c.next_check, labels, value), measured(labels)},
+        Labels named = labels_of(labels);
+        std::string description = fill(c.description, named, value);
+        std::string next_check = fill(c.next_check, named, value);
+        out.push_back({{&c, std::move(named), value, std::move(description), std::move(next_check),
+                        measured(labels)},
                        order});
       }
     }

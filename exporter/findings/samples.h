@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "exporter/common/condition.h"
+#include "exporter/common/packed_labels.h"
 
 namespace virtnet {
 
@@ -26,17 +27,10 @@ struct SampleTable {
 
   std::size_t size() const { return ends.size(); }
   void add(const std::vector<std::pair<std::string, std::string>>& sample_labels, double value);
-  // Sample i's labels, as f(name, value) in order.
-  template <typename F>
-  void for_each_label(std::size_t i, F&& f) const {
+  // Sample i's labels as stored (read them with for_each_packed_label, packed_label).
+  std::string_view sample_labels(std::size_t i) const {
     const std::uint32_t begin = i == 0 ? 0 : ends[i - 1];
-    std::string_view rest = std::string_view(labels).substr(begin, ends[i] - begin);
-    while (!rest.empty()) {
-      const auto k = rest.find('\0');
-      const auto v = rest.find('\0', k + 1);
-      f(rest.substr(0, k), rest.substr(k + 1, v - k - 1));
-      rest.remove_prefix(v + 1);
-    }
+    return std::string_view(labels).substr(begin, ends[i] - begin);
   }
 };
 

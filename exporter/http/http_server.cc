@@ -622,6 +622,9 @@ struct HttpServer::Impl {
       } catch (const std::exception& e) {
         log_error("cannot evaluate the findings", {{"err", e.what()}});
       }
+      // The evaluation runs after the answer, often after the trim that followed it: what it
+      // freed is handed back too.
+      trim_after_scrape();
     }
   }
 };

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "exporter/common/packed_labels.h"
+
 namespace virtnet {
 
 // A metric family as the sink keeps it and the server writes it: every sample's labels in one
@@ -35,13 +37,7 @@ struct CompactFamily {
   // Sample i's labels, as f(name, value) in order.
   template <typename F>
   void for_each_label(std::size_t i, F&& f) const {
-    std::string_view rest = sample_labels(i);
-    while (!rest.empty()) {
-      const auto k = rest.find('\0');
-      const auto v = rest.find('\0', k + 1);
-      f(rest.substr(0, k), rest.substr(k + 1, v - k - 1));
-      rest.remove_prefix(v + 1);
-    }
+    for_each_packed_label(sample_labels(i), f);
   }
   // Appends one label to the sample being added (begin it with add_label calls, end it with
   // end_sample).

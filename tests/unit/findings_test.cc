@@ -146,6 +146,42 @@ TEST(Findings, AGuardMustHoldToo) {
   EXPECT_EQ(count(evaluate(g, top(10, 1e6, 1e8), top(10, 1e6, 1e8 + 10 * 1048576), 10), a), 0u);
 }
 
+// The labels are read where the samples keep them: a matcher takes an absent label as "", as
+// PromQL does, and a join by `on` needs every one of those labels to agree, absent or not.
+TEST(Findings, MatchersAndJoinsReadTheLabelsAsPromQLDoes) {
+  std::vector<ConditionGroup> g(1);
+  g[0].name = "virtnet_test";
+  g[0].conditions.push_back(Condition{
+      .alert = "TestOverLimit",
+      .severity = "warning",
+      .description = "{dev} in {zone} at {value}",
+      .culprit = {"dev"},
+      .term = {.metric = "t_used",
+               .only = {{"zone", "=", ""}, {"kind", "!~", "ign.*"}, {"dev", "=~", "d[0-9]"}}},
+      .cmp = Cmp::kGt,
+      .limit = Term{.metric = "t_max"},
+      .on = {"dev", "zone"}});
+  MetricSink m;
+  const auto used = MetricDef::gauge("t_used", "");
+  const auto max = MetricDef::gauge("t_max", "");
+  m.add(used, 10, {{"dev", "d1"}});                       // no zone, no kind: kept
+  m.add(used, 10, {{"dev", "d2"}, {"kind", "ignored"}});  // !~ drops it
+  m.add(used, 10, {{"dev", "d3"}, {"zone", "z"}});        // zone = "" drops it
+  m.add(used, 10, {{"dev", "dx"}});                       // =~ is anchored: "dx" is not d[0-9]
+  m.add(used, 10, {{"dev", "d4"}, {"zone", ""}});         // "" as present as absent
+  m.add(max, 5, {{"dev", "d1"}});
+  m.add(max, 5, {{"dev", "d2"}});
+  m.add(max, 5, {{"dev", "d3"}, {"zone", "z"}});
+  m.add(max, 5, {{"dev", "dx"}});
+  m.add(max, 50, {{"dev", "d4"}, {"zone", "other"}});  // another zone: no limit of d4's
+  m.add(max, 5, {{"dev", "d4"}});
+  const auto f = evaluate(g, {}, m.take(), 10);
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_EQ(f[0].labels, (std::map<std::string, std::string>{{"dev", "d1"}}));
+  EXPECT_EQ(f[0].description, "d1 in  at 10");
+  EXPECT_EQ(f[1].labels.at("dev"), "d4");
+}
+
 TEST(Findings, FleetWideConditionsAreLeftToPrometheus) {
   const auto g = shipped();
   std::set<std::string> fleet;
