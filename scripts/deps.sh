@@ -9,7 +9,7 @@ BUILD_PKGS=(build-essential cmake pkg-config prometheus-cpp-dev libmicrohttpd-de
 # promtool comes with Debian's prometheus package; clang builds the sanitizer and fuzz targets.
 TEST_PKGS=(libgtest-dev libgmock-dev prometheus clang openssl apache2-utils libclang-rt-14-dev curl iproute2 procps python3 util-linux
   qemu-system-x86 qemu-utils keepalived tcpdump libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
-  coreutils gawk prometheus-alertmanager chromium)
+  coreutils gawk prometheus-alertmanager chromium openvswitch-switch)
 
 # The benchmark's anchors and driver.
 BENCH_PKGS=(prometheus-node-exporter prometheus-process-exporter prometheus-libvirt-exporter python3 iproute2)
