@@ -3,11 +3,15 @@
 #include <cerrno>
 #include <cstring>
 #include <unordered_map>
+#include <unordered_set>
 
+#include "collectors/links/links_ovs.h"
 #include "collectors/links/links_parse.h"
 #include "collectors/links/links_stack.h"
 #include "exporter/sources/link_dump.h"
 #include "exporter/sources/netns.h"
+#include "exporter/sources/ovsdb_client.h"
+#include "exporter/sources/route_lookup.h"
 
 namespace virtnet::links {
 
@@ -54,18 +58,60 @@ constexpr auto kTruncated =
 constexpr auto kMalformed = MetricDef::counter(
     "virtnet_links_netlink_malformed_total",
     "Link dump messages or attributes that were truncated or of a wrong size, skipped.");
+constexpr auto kOvsdbUp = MetricDef::gauge(
+    "virtnet_links_ovsdb_up",
+    "1 when ovsdb-server answers and Open vSwitch's topology is current; absent without an "
+    "ovsdb socket.");
+constexpr auto kOvsdbUpdates =
+    MetricDef::counter("virtnet_links_ovsdb_updates_total",
+                       "Monitor replies and update notifications from ovsdb-server applied.");
+constexpr auto kOvsdbRejected = MetricDef::counter(
+    "virtnet_links_ovsdb_rejected_total",
+    "Messages from ovsdb-server refused as malformed or too large (the connection renewed).");
+constexpr auto kOvsdbTimeouts = MetricDef::counter(
+    "virtnet_links_ovsdb_timeouts_total",
+    "Times ovsdb-server did not answer the monitor or an echo in time (the connection renewed).");
+constexpr auto kOvsdbReconnects = MetricDef::counter(
+    "virtnet_links_ovsdb_reconnects_total", "Connections to ovsdb-server lost and made again.");
+constexpr auto kOvsError = MetricDef::gauge(
+    "virtnet_links_ovs_interface_error",
+    "1 for an Open vSwitch interface that OVS could not add (error set, or ofport -1): a tap "
+    "here is an instance without a network.");
+constexpr int kRouteTimeoutMs = 1000;
 
 class LinksCollector : public Collector {
  public:
   LinksCollector(const CollectorOptions& o, const Sources& src)
-      : netns_(netns_scope(o)), dump_links_(src.dump_links), run_in_netns_(src.run_in_netns) {}
+      : netns_(netns_scope(o)), dump_links_(src.dump_links), run_in_netns_(src.run_in_netns) {
+    if (const std::string sock = o.get_string("ovsdb_socket"); !sock.empty()) {
+      ovsdb_ = std::make_unique<OvsdbClient>(
+          OvsdbClient::Options{sock, std::chrono::milliseconds(o.get_int("ovsdb_timeout_ms"))});
+    }
+  }
 
   std::string_view name() const override { return "links"; }
 
+  void start() override {
+    if (ovsdb_) ovsdb_->start();
+  }
+  void stop() override {
+    if (ovsdb_) ovsdb_->stop();
+  }
+  bool join(std::chrono::steady_clock::time_point deadline) override {
+    return !ovsdb_ || ovsdb_->join(deadline);
+  }
+
   CollectStatus collect(MetricSink& out) override {
+    // Open vSwitch's topology as the monitor last left it: read, never waited for.
+    std::shared_ptr<const OvsdbSnapshot> ovs;
+    if (ovsdb_) {
+      ovs = ovsdb_->snapshot();
+      if (ovs->present) emit_ovsdb(*ovs, out);
+      if (!ovs->present || !ovs->db) ovs.reset();  // kept stale: it says which links are OVS's
+    }
     // The exporter's own namespace, dumped from the collector's thread (label netns=""), then
     // the named ones, each from a thread inside it.
-    dump_and_emit("", out);
+    dump_and_emit("", out, ovs.get());
     if (netns_.scope().enabled) {
       const auto scan = netns_.scan();
       if (!scan.problem.empty()) out.fail(scan.problem);
@@ -92,7 +138,8 @@ class LinksCollector : public Collector {
  private:
   // Dumps the calling thread's namespace and emits its links; the reason it failed, or "". A
   // netlink error mid-dump still emits what came before it.
-  std::string dump_and_emit(const std::string& ns, MetricSink& out) {
+  std::string dump_and_emit(const std::string& ns, MetricSink& out,
+                            const OvsdbSnapshot* ovs = nullptr) {
     std::vector<ParsedLink> links;
     LinkDumpProgress total;
     try {
@@ -106,15 +153,77 @@ class LinksCollector : public Collector {
       if (ns.empty()) out.fail(e.what());
       return e.what();
     }
-    emit(ns, links, total, out);
+    emit(ns, links, total, ovs, out);
     if (!total.error) return "";
     std::string why = "netlink error " + std::string(std::strerror(-total.error));
     if (ns.empty()) out.fail(why);
     return why;
   }
 
+  void emit_ovsdb(const OvsdbSnapshot& ovs, MetricSink& out) {
+    const auto c = ovsdb_->counters();
+    out.add(kOvsdbUp, ovs.connected ? 1 : 0);
+    out.add(kOvsdbUpdates, static_cast<double>(c.updates));
+    out.add(kOvsdbRejected, static_cast<double>(c.rejected));
+    out.add(kOvsdbTimeouts, static_cast<double>(c.timeouts));
+    out.add(kOvsdbReconnects, static_cast<double>(c.disconnects));
+    if (!ovs.connected) {
+      // The links are still reported; what only OVSDB knows (the ways out of OVS bridges, the
+      // interfaces in error) is not, rather than stale.
+      out.fail("ovsdb: " + ovs.error);
+      return;
+    }
+    if (!ovs.db) return;
+    for (const auto& e : ovs_interface_errors(*ovs.db)) {
+      out.add(kOvsError, 1,
+              {{"bridge", e.bridge},
+               {"interface", e.interface},
+               {"type", e.type.empty() ? "system" : e.type},
+               {"error", e.error},
+               {"vm_uuid", e.vm_uuid},
+               {"iface_id", e.iface_id}});
+    }
+  }
+
+  // The ways out of Open vSwitch's bridges for the instance taps of this namespace's `links`;
+  // the tunnels' underlays looked up once a scrape, and only when a tunnel needs them.
+  std::unordered_map<std::string, OvsStack> ovs_stacks(const OvsdbSnapshot& ovs,
+                                                       const std::vector<Link>& links,
+                                                       MetricSink& out) {
+    std::optional<std::map<std::string, int>> owners;
+    std::map<std::string, std::optional<int>> routes;
+    TunnelRoutes r;
+    r.device_with_address = [&](const std::string& ip) -> std::optional<int> {
+      try {
+        if (!owners) owners = address_owners(kRouteTimeoutMs);
+      } catch (const std::exception& e) {
+        out.fail(e.what());
+        owners.emplace();
+      }
+      auto it = owners->find(canonical_address(ip));
+      return it == owners->end() ? std::nullopt : std::optional<int>(it->second);
+    };
+    r.route_to = [&](const std::string& ip) -> std::optional<int> {
+      auto [it, fresh] = routes.emplace(ip, std::nullopt);
+      if (fresh) {
+        try {
+          it->second = route_device(ip, kRouteTimeoutMs);
+        } catch (const std::exception& e) {
+          out.fail(e.what());
+        }
+      }
+      return it->second;
+    };
+    std::unordered_map<std::string, OvsStack> out_stacks;
+    for (auto& s : compute_ovs_stacks(*ovs.db, links, r)) {
+      std::string name = s.interface;
+      out_stacks.emplace(std::move(name), std::move(s));
+    }
+    return out_stacks;
+  }
+
   void emit(const std::string& ns, const std::vector<ParsedLink>& parsed,
-            const LinkDumpProgress& progress, MetricSink& out) {
+            const LinkDumpProgress& progress, const OvsdbSnapshot* ovs, MetricSink& out) {
     malformed_ += progress.malformed;
     std::vector<Link> links;
     links.reserve(parsed.size());
@@ -125,11 +234,34 @@ class LinksCollector : public Collector {
       auto it = by_index.find(ifindex);
       return it == by_index.end() ? std::to_string(ifindex) : it->second->name;
     };
-    const auto stacks = compute_stacks(links);
+    auto stacks = compute_stacks(links);
+    const auto ovs_ways = ovs && ovs->connected ? ovs_stacks(*ovs, links, out)
+                                                : std::unordered_map<std::string, OvsStack>{};
+    // While ovsdb-server does not answer, the ports it last had are of unknown way: the kernel
+    // sees a tap going into ovs-system, or (userspace datapath) nowhere, never the way out.
+    std::unordered_set<std::string> ovs_ports;
+    if (ovs && !ovs->connected) {
+      for (const auto& [uuid, i] : ovs->db->interfaces) ovs_ports.insert(i.name);
+    }
     for (std::size_t i = 0; i < parsed.size(); ++i) {
       const auto& p = parsed[i];
       const auto& l = p.link;
-      const auto& s = stacks[i];
+      auto& s = stacks[i];
+      auto ovs_way = ovs_ways.find(l.name);
+      const OvsStack* o = ovs_way == ovs_ways.end() ? nullptr : &ovs_way->second;
+      std::string ovs_path;
+      // The kernel sees an OVS port go into ovs-system (or, with the userspace datapath, nowhere
+      // but the tap): OVSDB knows the way on.
+      if (o && o->headroom) {
+        s.egress = o->egress;
+        s.headroom = o->headroom;
+        s.overhead = o->overhead;
+        s.vlan_tags = 0;
+        for (const auto& hop : o->path) ovs_path += (ovs_path.empty() ? "" : ">") + hop;
+      } else if (ovs_ports.count(l.name)) {
+        s.egress.reset();
+        s.headroom.reset();
+      }
       Labels id = {{"netns", ns}, {"link", l.name}};
       Labels info = id;
       info.push_back({"kind", l.kind.empty() ? "physical" : l.kind});
@@ -142,10 +274,18 @@ class LinksCollector : public Collector {
       if (l.master) info.push_back({"master", name_of(l.master)});
       if (s.egress) {
         info.push_back({"egress", name_of(*s.egress)});
-        // The whole way down, as one reads it: tap1>vlan100>vlan20>bond0>eth0.
-        std::string path;
-        for (int hop : s.path) path += (path.empty() ? "" : ">") + name_of(hop);
+        // The whole way down, as one reads it: tap1>vlan100>vlan20>bond0>eth0, or through OVS
+        // tap1>br-int>br-tun>vxlan0>eth1.
+        std::string path = ovs_path;
+        if (path.empty()) {
+          for (int hop : s.path) path += (path.empty() ? "" : ">") + name_of(hop);
+        }
         info.push_back({"path", path});
+      }
+      if (o) {
+        info.push_back({"ovs_bridge", o->bridge});
+        if (!o->vm_uuid.empty()) info.push_back({"vm_uuid", o->vm_uuid});
+        if (!o->iface_id.empty()) info.push_back({"iface_id", o->iface_id});
       }
       if (l.vlan_id) {
         info.push_back({"vlan_id", std::to_string(*l.vlan_id)});
@@ -185,7 +325,21 @@ class LinksCollector : public Collector {
   std::function<void(int, const std::function<bool(std::string_view)>&)> dump_links_;
   std::function<NetnsOutcome(const std::string&, const std::function<void()>&)> run_in_netns_;
   std::uint64_t malformed_ = 0;
+  std::unique_ptr<OvsdbClient> ovsdb_;  // none when collector.links.ovsdb-socket is ""
 };
+
+std::vector<OptionSpec> links_options() {
+  auto o = netns_options("walk the links");
+  o.push_back(OptionSpec::make(
+      "ovsdb_socket", OptionType::kString, "/run/openvswitch/db.sock",
+      "Open vSwitch's database socket: the topology of OVS bridges (instance taps, patch "
+      "ports, tunnels) for the headroom and the interfaces in error. Nothing when it does not "
+      "exist; \"\" to never look."));
+  o.push_back(OptionSpec::integer(
+      "ovsdb_timeout_ms", 5000, 100, 60000,
+      "How long ovsdb-server may be silent before an echo, and then before it is reconnected."));
+  return o;
+}
 
 }  // namespace
 
@@ -195,14 +349,15 @@ CollectorInfo links_info() {
       "Network links from one netlink dump per namespace: MTU, kind, VLAN and encapsulation "
       "stacking, MTU headroom and mismatches, counters.",
       true,
-      netns_options("walk the links"),
+      links_options(),
       [](const CollectorOptions& o, const Sources& s) -> std::unique_ptr<Collector> {
         return std::make_unique<LinksCollector>(o, s);
       },
       [](const CollectorOptions& o) { return netns_capabilities(netns_scope(o)); },
-      {kInfo, kMtu, kHeadroom, kVlanTags, kOverhead, kCarrier, kRxBytes, kTxBytes, kRxPackets,
-       kTxPackets, kRxErrors, kTxErrors, kRxDrops, kTxDrops, kMismatch, kNamespaces, kTruncated,
-       kMalformed},
+      {kInfo,    kMtu,          kHeadroom,      kVlanTags,      kOverhead,        kCarrier,
+       kRxBytes, kTxBytes,      kRxPackets,     kTxPackets,     kRxErrors,        kTxErrors,
+       kRxDrops, kTxDrops,      kMismatch,      kNamespaces,    kTruncated,       kMalformed,
+       kOvsdbUp, kOvsdbUpdates, kOvsdbRejected, kOvsdbTimeouts, kOvsdbReconnects, kOvsError},
       links_conditions(),
   };
 }

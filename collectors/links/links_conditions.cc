@@ -48,6 +48,20 @@ std::vector<Condition> links_conditions() {
        .term = {.metric = "virtnet_link_mtu_mismatch_bytes"},
        .cmp = Cmp::kNe,
        .threshold = 0},
+      {.alert = "VirtnetOvsInterfaceError",
+       .severity = "warning",
+       .summary = "Open vSwitch could not add an interface to its bridge.",
+       .description = "Interface {interface} on Open vSwitch bridge {bridge} is in error "
+                      "({error}): if an instance uses it (vm-uuid \"{vm_uuid}\", Neutron port "
+                      "\"{iface_id}\"), that instance has no network.",
+       .next_check = "ovs-vsctl list interface {interface}; ip link show {interface}; "
+                     "ovs-vswitchd's log; a leftover of a deleted instance goes with ovs-vsctl "
+                     "del-port {bridge} {interface}",
+       .culprit = {"bridge", "interface"},
+       .for_duration = "10m",
+       .term = {.metric = "virtnet_links_ovs_interface_error"},
+       .cmp = Cmp::kEq,
+       .threshold = 1},
   };
 }
 

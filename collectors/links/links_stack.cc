@@ -149,27 +149,41 @@ std::optional<unsigned> tunnel_overhead(std::string_view kind, bool ipv6) {
   return std::nullopt;
 }
 
+namespace {
+
+// The way down from `l` for an L3 frame of `size` bytes.
+Stack walk(const Walker& w, const Link& l, long size) {
+  Stack s;
+  s.ifindex = l.ifindex;
+  std::vector<int> path;
+  w.start();
+  if (auto r = w.visit(l, size, 0, false, path)) {
+    s.path = std::move(r->path);  // ends at the egress
+    s.egress = r->egress;
+    s.vlan_tags = r->tags;
+    s.overhead = static_cast<unsigned>(std::max(0L, r->size - size));
+    s.headroom = r->headroom;
+  } else {
+    s.path = {l.ifindex};
+  }
+  return s;
+}
+
+}  // namespace
+
 std::vector<Stack> compute_stacks(const std::vector<Link>& links) {
   Walker w(links);
   std::vector<Stack> out;
   out.reserve(links.size());
-  for (const auto& l : links) {
-    Stack s;
-    s.ifindex = l.ifindex;
-    std::vector<int> path;
-    w.start();
-    if (auto r = w.visit(l, static_cast<long>(l.mtu), 0, false, path)) {
-      s.path = std::move(r->path);  // ends at the egress
-      s.egress = r->egress;
-      s.vlan_tags = r->tags;
-      s.overhead = static_cast<unsigned>(std::max(0L, r->size - static_cast<long>(l.mtu)));
-      s.headroom = r->headroom;
-    } else {
-      s.path = {l.ifindex};
-    }
-    out.push_back(std::move(s));
-  }
+  for (const auto& l : links) out.push_back(walk(w, l, static_cast<long>(l.mtu)));
   return out;
+}
+
+std::optional<Stack> stack_from(const std::vector<Link>& links, int ifindex, long size) {
+  Walker w(links);
+  const Link* l = w.find(ifindex);
+  if (!l) return std::nullopt;
+  return walk(w, *l, size);
 }
 
 std::vector<Mismatch> find_mismatches(const std::vector<Link>& links) {

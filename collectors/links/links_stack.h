@@ -49,6 +49,9 @@ struct Stack {
 };
 
 std::vector<Stack> compute_stacks(const std::vector<Link>& links);
+// The way down from the link `ifindex` for an L3 frame of `size` bytes rather than of its MTU (a
+// tunnel's underlay carrying an encapsulated frame); nothing if there is no such link.
+std::optional<Stack> stack_from(const std::vector<Link>& links, int ifindex, long size);
 
 // Devices whose MTU disagrees with the device they are tied to.
 struct Mismatch {

@@ -11,7 +11,7 @@ namespace {
 
 using Json = nlohmann::json;
 
-[[noreturn]] void fail(const std::string& what) { throw ParseError("ovsdb: " + what); }
+[[noreturn]] void fail(const std::string& what) { throw ParseError(what); }
 
 // RFC 7047's <atom> as a string: a string, or a uuid ["uuid", "..."].
 std::string atom_text(const Json& j, const char* column) {
