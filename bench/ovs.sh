@@ -3,7 +3,7 @@
 # datapath) in a network namespace of the script's own with PORTS instance taps on br-int (each
 # with Nova's and Neutron's external_ids), patched to br-tun with a Geneve interface over a veth.
 # The exporter (links collector only) is run twice on that same host: with the OVSDB monitor and
-# with --collector.links.ovsdb-socket="" (the kernel's links alone); each is scraped SCRAPES
+# with --collector.links.ovsdb-socket "" (the kernel's links alone); each is scraped SCRAPES
 # times. Prints CPU per scrape (utime + stime over the scrapes), RSS after them, and the
 # difference per port. Needs root.
 #   bash bench/ovs.sh [PORTS (500)] [SCRAPES (200)] [BUILD_DIR (build-release)]
@@ -67,7 +67,8 @@ echo "ovs: $PORTS instance taps on br-int, patched to br-tun with a Geneve inter
 run() {  # run LABEL FLAGS...: CPU ms per scrape, RSS MiB
   local label=$1 port=19198 t0 t1 ticks
   shift
-  nsx "$BUILD/virtnet_exporter" --web.listen-address=127.0.0.1:$port --log.level=warn \
+  # Not through nsx: $! must be the exporter (ip netns exec execs it), not a subshell.
+  ip netns exec "$NS" "$BUILD/virtnet_exporter" --web.listen-address=127.0.0.1:$port --log.level=warn \
     --collector.disable-defaults --collector.links "$@" &
   PID=$!
   for _ in $(seq 100); do nsx curl -sf -o /dev/null "http://127.0.0.1:$port/-/ready" && break; sleep 0.1; done
@@ -88,7 +89,7 @@ run ovs "--collector.links.ovsdb-socket=$SOCK"
 cpu_ovs=$CPU rss_ovs=$RSS series_ovs=$SERIES
 grep -q '^virtnet_links_ovsdb_up 1' "$DIR/ovs.metrics" || { echo "ovsdb not up" >&2; exit 1; }
 headroom=$(grep -c '^virtnet_link_mtu_headroom_bytes{netns="",link="tap' "$DIR/ovs.metrics" || true)
-run kernel --collector.links.ovsdb-socket=
+run kernel --collector.links.ovsdb-socket ""
 cpu_k=$CPU rss_k=$RSS series_k=$SERIES
 printf '%-30s %12s %10s %8s\n' "" "CPU ms/scrape" "RSS KiB" "series"
 printf '%-30s %12s %10s %8s\n' "links with the OVSDB monitor" "$cpu_ovs" "$rss_ovs" "$series_ovs"

@@ -241,7 +241,7 @@ class LinksCollector : public Collector {
     // sees a tap going into ovs-system, or (userspace datapath) nowhere, never the way out.
     std::unordered_set<std::string> ovs_ports;
     if (ovs && !ovs->connected) {
-      for (const auto& [uuid, i] : ovs->db->interfaces) ovs_ports.insert(i.name);
+      for (const auto& st : compute_ovs_stacks(*ovs->db, links, {})) ovs_ports.insert(st.interface);
     }
     for (std::size_t i = 0; i < parsed.size(); ++i) {
       const auto& p = parsed[i];
@@ -252,13 +252,14 @@ class LinksCollector : public Collector {
       std::string ovs_path;
       // The kernel sees an OVS port go into ovs-system (or, with the userspace datapath, nowhere
       // but the tap): OVSDB knows the way on.
+      // An instance port's way is OVSDB's to tell; unknown when it cannot (no underlay known).
       if (o && o->headroom) {
         s.egress = o->egress;
         s.headroom = o->headroom;
         s.overhead = o->overhead;
         s.vlan_tags = 0;
         for (const auto& hop : o->path) ovs_path += (ovs_path.empty() ? "" : ">") + hop;
-      } else if (ovs_ports.count(l.name)) {
+      } else if (o || ovs_ports.count(l.name)) {
         s.egress.reset();
         s.headroom.reset();
       }
@@ -334,7 +335,7 @@ std::vector<OptionSpec> links_options() {
       "ovsdb_socket", OptionType::kString, "/run/openvswitch/db.sock",
       "Open vSwitch's database socket: the topology of OVS bridges (instance taps, patch "
       "ports, tunnels) for the headroom and the interfaces in error. Nothing when it does not "
-      "exist; \"\" to never look."));
+      "exist; \"\" (a separate argument: --collector.links.ovsdb-socket \"\") never looks."));
   o.push_back(OptionSpec::integer(
       "ovsdb_timeout_ms", 5000, 100, 60000,
       "How long ovsdb-server may be silent before an echo, and then before it is reconnected."));

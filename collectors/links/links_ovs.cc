@@ -53,7 +53,10 @@ class OvsWalker {
  public:
   OvsWalker(const ovsdb::Database& db, const std::vector<Link>& links, const TunnelRoutes& routes)
       : db_(db), topo_(db), links_(links), routes_(routes) {
-    for (const auto& l : links) by_name_.emplace(l.name, &l);
+    for (const auto& l : links) {
+      by_name_.emplace(l.name, &l);
+      by_index_.emplace(l.ifindex, &l);
+    }
     ovn_geneve_ = get(db.external_ids, "ovn-encap-type").find("geneve") != std::string::npos;
   }
 
@@ -105,7 +108,7 @@ class OvsWalker {
         continue;
       }
       if (i->type == "" || i->type == "system") {
-        if (const Link* l = link(i->name)) consider(down(*l, size, 0, path, i->name));
+        if (const Link* l = link(i->name)) consider(down(l->ifindex, size, 0, path, i->name));
       }
     }
     return best;
@@ -138,23 +141,23 @@ class OvsWalker {
       underlay = routes_.route_to(remote);
     }
     if (!underlay) return std::nullopt;
-    for (const auto& l : links_) {
-      if (l.ifindex == *underlay) return down(l, size + over.first, over.first, path, i.name);
-    }
-    return std::nullopt;
+    return down(*underlay, size + over.first, over.first, path, i.name);
   }
 
-  // Out by the kernel device `l` (after `hop`, the OVS interface), its own way down included.
-  std::optional<Way> down(const Link& l, long size, unsigned overhead,
+  // Out by the kernel device `ifindex` (after `hop`, the OVS interface), its own way down
+  // included; each device's way for a frame size walked once (every tunnel of a host shares its
+  // underlay, every tap of a network its MTU).
+  std::optional<Way> down(int ifindex, long size, unsigned overhead,
                           const std::vector<std::string>& path, const std::string& hop) const {
-    auto st = stack_from(links_, l.ifindex, size);
+    auto [it, fresh] = stacks_.try_emplace({ifindex, size});
+    if (fresh) it->second = stack_from(links_, ifindex, size);
+    const auto& st = it->second;
     if (!st || !st->headroom) return std::nullopt;
     Way w{*st->headroom, path, st->egress, overhead + st->overhead};
     w.path.push_back(hop);
-    for (int ifindex : st->path) {
-      for (const auto& x : links_) {
-        if (x.ifindex == ifindex && x.name != hop) w.path.push_back(x.name);
-      }
+    for (int i : st->path) {
+      auto l = by_index_.find(i);
+      if (l != by_index_.end() && l->second->name != hop) w.path.push_back(l->second->name);
     }
     return w;
   }
@@ -164,6 +167,8 @@ class OvsWalker {
   const std::vector<Link>& links_;
   const TunnelRoutes& routes_;
   std::unordered_map<std::string, const Link*> by_name_;
+  std::unordered_map<int, const Link*> by_index_;
+  mutable std::map<std::pair<int, long>, std::optional<Stack>> stacks_;  // by device, frame size
   bool ovn_geneve_ = false;
 };
 
@@ -186,6 +191,9 @@ std::optional<unsigned> ovs_tunnel_overhead(const ovsdb::Interface& i, bool ipv6
 std::vector<OvsStack> compute_ovs_stacks(const ovsdb::Database& db, const std::vector<Link>& links,
                                          const TunnelRoutes& routes) {
   OvsWalker w(db, links, routes);
+  // The way out of a bridge depends on the bridge and the frame size only (every instance port
+  // is passed over as a way out): walked once for all the taps of one MTU on it.
+  std::map<std::pair<std::string, long>, std::optional<Way>> ways;
   std::vector<OvsStack> out;
   for (const auto& [name, member] : w.topology().by_name) {
     const ovsdb::Interface& i = *member.interface;
@@ -198,13 +206,19 @@ std::vector<OvsStack> compute_ovs_stacks(const ovsdb::Database& db, const std::v
     s.vm_uuid = get(i.external_ids, "vm-uuid");
     s.iface_id = get(i.external_ids, "iface-id");
     s.attached_mac = get(i.external_ids, "attached-mac");
-    std::vector<std::string> path{name, s.bridge};
-    std::set<std::string> visited;
-    if (auto way = w.out_of(member.bridge, static_cast<long>(tap->mtu), path, visited)) {
-      s.path = std::move(way->path);
-      s.egress = way->egress;
-      s.overhead = way->overhead;
-      s.headroom = way->headroom;
+    const long size = static_cast<long>(tap->mtu);
+    auto [way, fresh] = ways.try_emplace({member.bridge, size});
+    if (fresh) {
+      std::vector<std::string> path{s.bridge};
+      std::set<std::string> visited;
+      way->second = w.out_of(member.bridge, size, path, visited);
+    }
+    if (way->second) {
+      s.path = {name};
+      s.path.insert(s.path.end(), way->second->path.begin(), way->second->path.end());
+      s.egress = way->second->egress;
+      s.overhead = way->second->overhead;
+      s.headroom = way->second->headroom;
     }
     out.push_back(std::move(s));
   }

@@ -148,7 +148,6 @@ class Session {
     if (changed && synced_) {
       auto snap = std::make_shared<OvsdbSnapshot>();
       snap->present = snap->connected = true;
-      snap->updated = std::chrono::system_clock::now();
       snap->db = std::make_shared<const ovsdb::Database>(db_);
       std::lock_guard lk(s_->mu);
       s_->snap = std::move(snap);

@@ -14,8 +14,7 @@ struct OvsdbSnapshot {
   bool present = false;    // the socket exists: an Open vSwitch host
   bool connected = false;  // connected, the monitor answered, and the server answers in time
   std::string error;       // why not connected ("" when it is, or when there is no socket)
-  std::chrono::system_clock::time_point updated{};  // the database's last change (epoch: never)
-  std::shared_ptr<const ovsdb::Database> db;        // as last known; stale while not connected
+  std::shared_ptr<const ovsdb::Database> db;  // as last known; stale while not connected
 };
 
 // What the client has done since it started, for the collector's own series.

@@ -125,6 +125,11 @@ TEST(LinksOvs, TheLeastHeadroomOverTunnelsAndPhysicalPortsAndPatchLoopsCut) {
   EXPECT_EQ(vm1.path, (std::vector<std::string>{"vm1", "br-a", "vx0", "vl20", "bond0", "eth1"}));
   EXPECT_EQ(vm1.egress, 5);
   EXPECT_EQ(vm1.iface_id, "n1");
+  // vm2 on the same bridge at 9000: its own walk for its own size, not vm1's way reused.
+  const auto& vm2 = s[0].interface == "vm2" ? s[0] : s[1];
+  EXPECT_EQ(vm2.headroom, 1600 - (9000 + 50));
+  EXPECT_EQ(vm2.path.front(), "vm2");
+  EXPECT_EQ(vm2.iface_id, "n2");
 }
 
 TEST(LinksOvs, InterfacesInErrorWithTheirBridge) {
